@@ -1,0 +1,87 @@
+/**
+ * Node entry: the app on @hono/node-server over a shared pool. Run directly with DATABASE_URL set
+ * (`tsx functions/node.ts`), or through `npm start`, which adds an embedded Postgres first.
+ */
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { serve, type ServerType } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { createApp } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
+import { createConnectionSource } from '../src/db/connections.js'
+import type { ConnectionSource } from '../src/db/types.js'
+import { createLogger, type Logger } from '../src/logger.js'
+
+export interface NodeServer {
+  url: string
+  connections: ConnectionSource
+  /** Stops accepting, lets in-flight requests finish (bounded), then drains the pool. */
+  close(graceMs?: number): Promise<void>
+}
+
+export async function startNodeServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<NodeServer> {
+  if (!config.db.url) throw new Error('DATABASE_URL is required to start the Node server')
+  const connections = createConnectionSource(config.db, config.db.url, logger)
+  const app = createApp({
+    config,
+    logger,
+    connections,
+    clientIp: (c) => getConnInfo(c).remote.address,
+  })
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
+  })
+  const { port } = server.address() as AddressInfo
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${host}:${port}`,
+    connections,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          let grace: ReturnType<typeof setTimeout> | undefined
+          server.close(() => {
+            clearTimeout(grace)
+            resolve()
+          })
+          if ('closeIdleConnections' in server) server.closeIdleConnections()
+          grace = setTimeout(() => {
+            if ('closeAllConnections' in server) server.closeAllConnections()
+          }, graceMs)
+          grace.unref()
+        })
+        await connections.end()
+      })()
+      return closing
+    },
+  }
+}
+
+/** SIGINT/SIGTERM → close the server, drain the pool, run `after` (e.g. stop Postgres), exit. */
+export function exitOnSignals(close: () => Promise<void>, logger: Logger): void {
+  let stopping = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    logger.info('shutting down', { signal })
+    close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error('shutdown failed', { error: err.message })
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const config = loadConfig(process.env, 'node')
+  const logger = createLogger(config.logLevel)
+  const server = await startNodeServer(config, logger)
+  logger.info('listening', { url: server.url })
+  exitOnSignals(() => server.close(), logger)
+}

@@ -1,0 +1,79 @@
+/**
+ * Connection per request (Workers, where a socket may not outlive its request): `acquire` opens a
+ * `pg.Client`, `release` closes it. Nothing is shared between requests, so nothing needs draining.
+ */
+import pg from 'pg'
+import type { DbConfig } from '../../config.js'
+import type { Logger } from '../../logger.js'
+import { DbUnavailableError } from '../errors.js'
+import { ConnectionMetrics } from '../metrics.js'
+import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
+import { cancelRunningStatement, pgClientOptions } from './pg-options.js'
+
+export interface PerRequestSourceOptions {
+  db: DbConfig
+  connectionString: string
+  logger: Logger
+  name?: string
+}
+
+export function createPerRequestSource({ db, connectionString, logger, name = 'per-request' }: PerRequestSourceOptions): ConnectionSource {
+  const clientOptions = pgClientOptions(db, connectionString)
+  const metrics = new ConnectionMetrics(name, db.leakWarnMs, logger)
+  const open = new Set<pg.Client>()
+  let ended = false
+
+  return {
+    name,
+    async acquire(): Promise<Lease> {
+      if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
+      const startedAt = metrics.beforeAcquire({ total: open.size, idle: 0, waiting: 0, max: Number.POSITIVE_INFINITY })
+      const client = new pg.Client(clientOptions)
+      client.on('error', (err) => logger.warn('connection error', { pool: name, error: err.message }))
+      open.add(client)
+      try {
+        await client.connect()
+      } catch (err) {
+        open.delete(client)
+        metrics.timedOut()
+        await client.end().catch(() => undefined)
+        throw new DbUnavailableError('connect_failed', `could not connect to the database: ${(err as Error).message}`, 1, {
+          cause: err,
+        })
+      }
+      const checkout = metrics.acquired(startedAt)
+      let released = false
+      return {
+        client,
+        async release() {
+          if (released) return
+          released = true
+          metrics.released(checkout)
+          try {
+            await client.end()
+          } finally {
+            open.delete(client)
+          }
+        },
+      }
+    },
+    cancel: (client: PgClientLike) => cancelRunningStatement(clientOptions, client),
+    stats(): PoolStats {
+      return {
+        name,
+        mode: 'per-request',
+        total: open.size,
+        idle: 0,
+        waiting: 0,
+        max: open.size,
+        utilizationPercent: open.size > 0 ? 100 : 0,
+        ...metrics.summary(),
+      }
+    },
+    async end() {
+      ended = true
+      await Promise.allSettled([...open].map((c) => c.end()))
+      open.clear()
+    },
+  }
+}

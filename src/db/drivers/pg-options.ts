@@ -1,0 +1,41 @@
+import pg from 'pg'
+import type { DbConfig } from '../../config.js'
+import type { PgClientLike } from '../types.js'
+
+/** `pg` client options shared by both drivers. */
+export function pgClientOptions(db: DbConfig, connectionString: string): pg.ClientConfig {
+  return {
+    connectionString,
+    application_name: db.applicationName,
+    connectionTimeoutMillis: db.connectTimeoutMs,
+    ...(db.statementTimeoutMs > 0 ? { statement_timeout: db.statementTimeoutMs } : {}),
+  }
+}
+
+/**
+ * Cancel whatever `client` is running, with PostgreSQL's cancel request: a separate short-lived
+ * socket carrying the backend's pid and secret key. It needs no pooled connection, so it works
+ * when the pool is exhausted, and `pg` opens it with the platform's socket (Node or Workers).
+ */
+export function cancelRunningStatement(options: pg.ClientConfig, client: PgClientLike): Promise<void> {
+  if (client.processID == null || client.secretKey == null) return Promise.resolve()
+  const { processID, secretKey } = client
+  const canceller = new pg.Client(options)
+  // `connection` is pg's wire-protocol object; `cancel()` sends CancelRequest once the socket is up.
+  const con = (canceller as unknown as { connection: CancelConnection }).connection
+  return new Promise<void>((resolve) => {
+    const done = () => resolve()
+    con.once('connect', () => con.cancel(processID, secretKey))
+    con.once('end', done)
+    con.once('error', done)
+    const { host, port } = canceller as unknown as { host: string; port: number }
+    if (host.startsWith('/')) con.connect(`${host}/.s.PGSQL.${port}`)
+    else con.connect(port, host)
+  })
+}
+
+interface CancelConnection {
+  once(event: 'connect' | 'end' | 'error', fn: () => void): void
+  connect(portOrPath: number | string, host?: string): void
+  cancel(processID: number, secretKey: number): void
+}

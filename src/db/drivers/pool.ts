@@ -1,0 +1,81 @@
+/**
+ * The shared `pg.Pool` driver (Node, Lambda): small, `min: 0`, short idle timeout, max lifetime and
+ * `allowExitOnIdle`, so after the idle timeout it holds no connection and no timer.
+ */
+import pg from 'pg'
+import type { DbConfig } from '../../config.js'
+import type { Logger } from '../../logger.js'
+import { DbUnavailableError } from '../errors.js'
+import { ConnectionMetrics } from '../metrics.js'
+import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
+import { cancelRunningStatement, pgClientOptions } from './pg-options.js'
+
+export interface PoolSourceOptions {
+  db: DbConfig
+  connectionString: string
+  logger: Logger
+  name?: string
+}
+
+export function createPoolSource({ db, connectionString, logger, name = 'main' }: PoolSourceOptions): ConnectionSource {
+  const clientOptions = pgClientOptions(db, connectionString)
+  const pool = new pg.Pool({
+    ...clientOptions,
+    max: db.poolMax,
+    min: 0,
+    idleTimeoutMillis: db.idleTimeoutMs,
+    maxLifetimeSeconds: db.maxLifetimeS,
+    allowExitOnIdle: true,
+  })
+  const metrics = new ConnectionMetrics(name, db.leakWarnMs, logger)
+  // An idle client whose server went away emits here; without a listener the process would crash.
+  pool.on('error', (err) => logger.warn('idle connection error', { pool: name, error: err.message }))
+
+  const occupancy = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: db.poolMax })
+
+  return {
+    name,
+    async acquire(): Promise<Lease> {
+      const state = occupancy()
+      const startedAt = metrics.beforeAcquire(state)
+      let client: pg.PoolClient
+      try {
+        client = await pool.connect()
+      } catch (err) {
+        metrics.timedOut()
+        const exhausted = state.total >= state.max && state.idle === 0
+        throw new DbUnavailableError(
+          exhausted ? 'pool_exhausted' : 'connect_failed',
+          exhausted
+            ? `no database connection free within ${db.connectTimeoutMs} ms (pool max ${db.poolMax})`
+            : `could not connect to the database: ${(err as Error).message}`,
+          Math.max(1, Math.ceil(db.connectTimeoutMs / 1000)),
+          { cause: err },
+        )
+      }
+      const checkout = metrics.acquired(startedAt)
+      let released = false
+      return {
+        client,
+        async release(destroy = false) {
+          if (released) return
+          released = true
+          metrics.released(checkout)
+          client.release(destroy ? new Error('connection destroyed by request scope') : undefined)
+        },
+      }
+    },
+    cancel: (client: PgClientLike) => cancelRunningStatement(clientOptions, client),
+    stats(): PoolStats {
+      const s = occupancy()
+      return {
+        name,
+        mode: 'pool',
+        ...s,
+        utilizationPercent: Math.round(((s.total - s.idle) / s.max) * 100),
+        ...metrics.summary(),
+      }
+    },
+    end: () => pool.end(),
+  }
+}

@@ -1,0 +1,50 @@
+/** Transactions on a scope's connection; nesting through the handle uses savepoints. */
+import type { RequestScope } from './scope.js'
+import type { Db, PgClientLike, Queryable, QueryResult, QueryResultRow } from './types.js'
+
+export class Transaction implements Db {
+  private childOpen = false
+
+  private constructor(
+    private readonly scope: RequestScope,
+    private readonly client: PgClientLike,
+    private readonly depth: number,
+  ) {}
+
+  static async run<T>(scope: RequestScope, client: PgClientLike, fn: (tx: Db) => Promise<T>): Promise<T> {
+    return new Transaction(scope, client, 0).enclose(fn)
+  }
+
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    return this.scope.run<R>(this.client, text, params)
+  }
+
+  withClient<T>(fn: (client: Queryable) => Promise<T>): Promise<T> {
+    return fn(this)
+  }
+
+  async withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (this.childOpen) throw new Error('a nested transaction is already open on this handle')
+    this.childOpen = true
+    try {
+      return await new Transaction(this.scope, this.client, this.depth + 1).enclose(fn)
+    } finally {
+      this.childOpen = false
+    }
+  }
+
+  private async enclose<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const savepoint = `lowtide_sp_${this.depth}`
+    await this.query(this.depth === 0 ? 'BEGIN' : `SAVEPOINT ${savepoint}`)
+    let result: T
+    try {
+      result = await fn(this)
+    } catch (err) {
+      // A connection whose rollback failed is in an unknown state: the scope will close, not pool, it.
+      await this.query(this.depth === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}`).catch(() => this.scope.poison())
+      throw err
+    }
+    await this.query(this.depth === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`)
+    return result
+  }
+}

@@ -1,0 +1,59 @@
+import type { QueryResult, QueryResultRow } from 'pg'
+
+export type { QueryResult, QueryResultRow }
+
+/** Anything that runs SQL: a request scope, a transaction handle, a raw client. */
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>
+}
+
+/**
+ * What application code sees. It never holds a connection itself: the scope behind it acquires one
+ * on first use and gives it back when the request (or task run) ends.
+ */
+export interface Db extends Queryable {
+  /** Run `fn` with the scope's connection (acquired if needed). */
+  withClient<T>(fn: (client: Queryable) => Promise<T>): Promise<T>
+  /** BEGIN … COMMIT, ROLLBACK on throw; nested calls on the handle become savepoints. */
+  withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>
+}
+
+/** The part of a `pg` client the database layer needs (both `pg.PoolClient` and `pg.Client` fit). */
+export interface PgClientLike extends Queryable {
+  /** Backend pid and cancel key, set by `pg` at connect time (not in @types/pg). */
+  processID?: number | null
+  secretKey?: number | null
+}
+
+/** A connection on loan from a source. `release` must be called exactly once. */
+export interface Lease {
+  readonly client: PgClientLike
+  /** Give the connection back; `destroy` closes it instead of returning it to a pool. */
+  release(destroy?: boolean): Promise<void>
+}
+
+export interface PoolStats {
+  name: string
+  mode: 'pool' | 'per-request'
+  total: number
+  idle: number
+  waiting: number
+  max: number
+  utilizationPercent: number
+  acquires: number
+  acquireWaitMs: { avg: number; max: number }
+  holdMs: { avg: number; max: number }
+  timeouts: number
+  leakWarnings: number
+}
+
+/** Where connections come from: a shared pool, or one connection per request. */
+export interface ConnectionSource {
+  readonly name: string
+  acquire(): Promise<Lease>
+  /** Cancel the statement running on `client` (PostgreSQL cancel request on a separate socket). */
+  cancel(client: PgClientLike): Promise<void>
+  stats(): PoolStats
+  /** Close every connection; idle ones at once, busy ones when released. */
+  end(): Promise<void>
+}

@@ -1,0 +1,95 @@
+/**
+ * One error family and one renderer. Anything thrown inside a request ends up in `renderError`,
+ * which turns it into `{"error":{"code","message","details?"}}` with the right status.
+ */
+import { HTTPException } from 'hono/http-exception'
+import { ZodError } from 'zod'
+import type { Logger } from './logger.js'
+import { DbUnavailableError, ScopeClosedError } from './db/errors.js'
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown }
+}
+
+export class AppError extends Error {
+  override name = 'AppError'
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+}
+
+export const notFound = (what = 'resource') => new AppError(404, 'not_found', `${what} not found`)
+
+const codeForStatus: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+  504: 'request_timeout',
+}
+
+/** zod issues → `[{ path: "email", message: "…" }]`, the `details` of a 400. */
+interface IssueList {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[]
+}
+
+export function zodDetails(error: IssueList) {
+  return error.issues.map((issue) => ({
+    path: issue.path.length ? issue.path.map(String).join('.') : '(root)',
+    message: issue.message,
+  }))
+}
+
+export function validationError(error: IssueList, where = 'request'): AppError {
+  const fields = [...new Set(zodDetails(error).map((d) => d.path))]
+  return new AppError(400, 'validation_failed', `invalid ${where}: ${fields.join(', ')}`, zodDetails(error))
+}
+
+export function toAppError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err
+  if (err instanceof ZodError) return validationError(err)
+  if (err instanceof DbUnavailableError) {
+    return new AppError(503, 'db_unavailable', err.message, undefined, { 'Retry-After': String(err.retryAfterS) })
+  }
+  if (err instanceof ScopeClosedError) {
+    return new AppError(503, 'request_ended', err.message)
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status
+    return new AppError(status, codeForStatus[status] ?? (status >= 500 ? 'internal' : 'bad_request'), err.message || 'request failed')
+  }
+  return undefined
+}
+
+export function errorResponse(err: AppError): Response {
+  const body: ErrorBody = { error: { code: err.code, message: err.message } }
+  if (err.details !== undefined) body.error.details = err.details
+  return new Response(JSON.stringify(body), {
+    status: err.status,
+    headers: { 'content-type': 'application/json; charset=UTF-8', ...err.headers },
+  })
+}
+
+/** The app's `onError`: known errors render as themselves; anything else is logged and becomes an opaque 500. */
+export function renderError(err: unknown, logger: Logger): Response {
+  const known = toAppError(err)
+  if (known) {
+    if (known.status >= 500) logger.warn('request failed', { code: known.code, error: known.message })
+    return errorResponse(known)
+  }
+  const e = err instanceof Error ? err : new Error(String(err))
+  logger.error('unhandled error', { error: e.message, stack: e.stack })
+  return errorResponse(new AppError(500, 'internal', 'internal server error'))
+}

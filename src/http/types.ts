@@ -1,0 +1,23 @@
+import type { Context } from 'hono'
+import type { Config } from '../config.js'
+import type { RequestScope } from '../db/scope.js'
+import type { ConnectionSource } from '../db/types.js'
+import type { Logger } from '../logger.js'
+
+export type AppEnv = { Variables: { db: RequestScope } }
+export type AppContext = Context<AppEnv>
+
+/** Everything platform-specific the core needs, handed in by `functions/*`. */
+export interface AppDeps {
+  config: Config
+  logger: Logger
+  /** Where request scopes get their connection: a shared pool, or one connection per request. */
+  connections: ConnectionSource
+  /** The client's address as the platform knows it (socket peer, CF-Connecting-IP, API Gateway sourceIp). */
+  clientIp(c: Context): string | undefined
+  /**
+   * Keeps work alive after the response is sent (Workers: `ctx.waitUntil`). Without it the work is
+   * awaited before the response leaves, which is what Node and Lambda want.
+   */
+  defer?(c: Context, work: Promise<unknown>): void
+}

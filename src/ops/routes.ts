@@ -1,0 +1,21 @@
+import { Hono } from 'hono'
+import { opsAuth } from '../http/ops-auth.js'
+import type { AppDeps, AppEnv } from '../http/types.js'
+import { appConnections } from './connections.js'
+
+/** `GET /readyz`: a database round trip, the pool's numbers and this app's server connections. */
+export function opsRoutes(deps: AppDeps) {
+  const app = new Hono<AppEnv>()
+  app.use('/readyz', opsAuth(deps))
+  app.get('/readyz', async (c) => {
+    const pools = [deps.connections.stats()]
+    try {
+      const connections = await appConnections(c.get('db'), deps.config.db.applicationName)
+      return c.json({ status: 'ok', pools, connections })
+    } catch (err) {
+      deps.logger.warn('readiness check failed', { error: (err as Error).message })
+      return c.json({ status: 'unavailable', error: (err as Error).message, pools }, 503, { 'Retry-After': '1' })
+    }
+  })
+  return app
+}

