@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { serve, type ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
-import { createApp } from '../src/app.js'
-import { loadConfig, type Config } from '../src/config.js'
+import { createApp, type App } from '../src/app.js'
+import { ConfigError, loadConfig, type Config } from '../src/config.js'
 import { createConnectionSource } from '../src/db/connections.js'
 import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger, type Logger } from '../src/logger.js'
@@ -19,7 +19,14 @@ export interface NodeServer {
   close(graceMs?: number): Promise<void>
 }
 
-export async function startNodeServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<NodeServer> {
+export interface NodeServerOptions {
+  logger?: Logger
+  /** Adds routes after the app's own (tests use it for deliberately slow or leaky routes). */
+  extend?: (app: App) => void
+}
+
+export async function startNodeServer(config: Config, options: NodeServerOptions = {}): Promise<NodeServer> {
+  const logger = options.logger ?? createLogger(config.logLevel)
   if (!config.db.url) throw new Error('DATABASE_URL is required to start the Node server')
   const connections = createConnectionSource(config.db, config.db.url, logger)
   const app = createApp({
@@ -28,6 +35,7 @@ export async function startNodeServer(config: Config, logger: Logger = createLog
     connections,
     clientIp: (c) => getConnInfo(c).remote.address,
   })
+  options.extend?.(app)
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
   })
@@ -79,9 +87,16 @@ export function exitOnSignals(close: () => Promise<void>, logger: Logger): void 
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const config = loadConfig(process.env, 'node')
+  let config: Config
+  try {
+    config = loadConfig(process.env, 'node')
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(err.message)
+    process.exit(1)
+  }
   const logger = createLogger(config.logLevel)
-  const server = await startNodeServer(config, logger)
+  const server = await startNodeServer(config, { logger })
   logger.info('listening', { url: server.url })
   exitOnSignals(() => server.close(), logger)
 }

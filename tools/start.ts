@@ -33,7 +33,7 @@ async function main() {
   try {
     const applied = await migrateDatabase(config.db.url, logger)
     logger.info('migrations up to date', { applied: applied.length })
-    const server = await startNodeServer(config, logger)
+    const server = await startNodeServer(config, { logger })
     exitOnSignals(async () => {
       await server.close()
       await stopPostgres()

@@ -1,0 +1,34 @@
+import { createApp, type App } from '../../src/app.js'
+import { loadConfig, type Config, type Env } from '../../src/config.js'
+import { createConnectionSource } from '../../src/db/connections.js'
+import type { ConnectionSource } from '../../src/db/types.js'
+import { memoryLogger } from '../../src/logger.js'
+import { uniqueAppName } from './db.js'
+
+export const TEST_OPS_TOKEN = 'test-ops-token-0123456789'
+
+export interface TestApp {
+  app: App
+  config: Config
+  connections: ConnectionSource
+  logger: ReturnType<typeof memoryLogger>
+  close(): Promise<void>
+}
+
+/** The real app over a real pool on `url`, driven with `app.request()` (no server). */
+export function testApp(url: string, env: Env = {}, clientIp = '203.0.113.7'): TestApp {
+  const config = loadConfig(
+    { DATABASE_URL: url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: uniqueAppName(), LOG_LEVEL: 'debug', ...env },
+    'node',
+  )
+  const logger = memoryLogger()
+  const connections = createConnectionSource(config.db, url, logger)
+  const app = createApp({ config, logger, connections, clientIp: () => clientIp })
+  return { app, config, connections, logger, close: () => connections.end() }
+}
+
+export const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+})

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/setup/postgres.ts'],
+    // Each file gets its own process: process-wide checks (active timers, signals) stay per file.
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 90_000,
+  },
+})
