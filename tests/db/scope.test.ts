@@ -38,7 +38,7 @@ describe('request scope', () => {
     const { source } = pool()
     const scope = new RequestScope(source)
     const [a, b] = await Promise.all([scope.query('SELECT pg_backend_pid() AS pid'), scope.query('SELECT pg_backend_pid() AS pid')])
-    expect(a.rows[0].pid).toBe(b.rows[0].pid)
+    expect(a.rows[0]!.pid).toBe(b.rows[0]!.pid)
     expect(source.stats().acquires).toBe(1)
     expect(checkedOut(source)).toBe(1)
     await scope.end()

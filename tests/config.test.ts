@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({}, 'node')
+    expect(c).toMatchObject({ port: 8787, host: '127.0.0.1', requestTimeoutMs: 30_000, bodyLimitBytes: 1_048_576 })
+    expect(c.db).toMatchObject({
+      mode: 'pool',
+      poolMax: 5,
+      idleTimeoutMs: 10_000,
+      connectTimeoutMs: 2000,
+      maxLifetimeS: 3600,
+      statementTimeoutMs: 20_000,
+      leakWarnMs: 10_000,
+      applicationName: 'lowtide',
+    })
+  })
+
+  it('picks per-platform defaults: a smaller pool on Lambda, a connection per request on Workers', () => {
+    expect(loadConfig({}, 'lambda').db.poolMax).toBe(2)
+    expect(loadConfig({}, 'worker').db.mode).toBe('per-request')
+  })
+
+  it.each([
+    ['DB_POOL_MAX', 'abc'],
+    ['DB_POOL_MAX', '0'],
+    ['DB_IDLE_TIMEOUT_MS', '-5'],
+    ['DB_CONNECT_TIMEOUT_MS', '1.5'],
+    ['DB_MAX_LIFETIME_S', 'forever'],
+    ['DB_STATEMENT_TIMEOUT_MS', 'x'],
+    ['DB_LEAK_WARN_MS', '0'],
+    ['DB_CONNECTION_MODE', 'magic'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['OPS_TOKEN', 'short'],
+    ['OPS_ALLOW_IPS', '10.0.0.1, not-an-ip'],
+    ['LOG_LEVEL', 'loud'],
+  ])('rejects %s=%s, naming the variable', (variable, value) => {
+    let error: unknown
+    try {
+      loadConfig({ [variable]: value }, 'node')
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).message).toContain(variable)
+  })
+
+  it('never echoes a secret back in the error', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x' }, 'node')).toThrow(/^(?!.*hunter2).*DATABASE_URL/)
+  })
+
+  it('stops the Node entry at start-up with a message naming the variable', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'functions/node.ts'], {
+      env: { ...process.env, DATABASE_URL: 'postgres://127.0.0.1:1/x', DB_POOL_MAX: 'lots' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    expect(run.status).toBe(1)
+    expect(run.stderr).toMatch(/Invalid configuration: DB_POOL_MAX/)
+  })
+})

@@ -1,0 +1,75 @@
+/** functions/lambda.ts fed real API Gateway v2 events, warm, on a real pool. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLambdaHandler, type LambdaHandler } from '../functions/lambda.js'
+import { TEST_OPS_TOKEN } from './helpers/app.js'
+import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
+import { httpApiEvent, lambdaContext } from './helpers/lambda-events.js'
+
+let db: TestDatabase
+let handler: LambdaHandler
+const appName = uniqueAppName('lambda')
+let maxSeen = 0
+
+beforeAll(async () => {
+  db = await freshDatabase()
+  handler = createLambdaHandler({ DATABASE_URL: db.url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '500', LOG_LEVEL: 'silent' })
+})
+afterAll(async () => {
+  await handler.connections.end()
+  await db.drop()
+})
+
+async function invoke(...args: Parameters<typeof httpApiEvent>) {
+  const result = await handler(httpApiEvent(...args), lambdaContext())
+  const server = (await db.connections(appName)).length
+  maxSeen = Math.max(maxSeen, server, handler.connections.stats().total)
+  return { ...result, json: JSON.parse(result.body) }
+}
+
+describe('Lambda entry (API Gateway HTTP API v2)', () => {
+  it('serves the same routes, twice warm, on one small pool', async () => {
+    for (let round = 1; round <= 2; round++) {
+      const health = await invoke('GET', '/health')
+      expect(health.statusCode).toBe(200)
+      expect(health.json).toEqual({ status: 'ok' })
+
+      const created = await invoke('POST', '/v1/users', { body: { email: `warm${round}@example.com` } })
+      expect(created.statusCode).toBe(201)
+      expect(created.json.email).toBe(`warm${round}@example.com`)
+
+      const fetched = await invoke('GET', `/v1/users/${created.json.id}`)
+      expect(fetched.statusCode).toBe(200)
+      expect(fetched.json).toEqual(created.json)
+
+      const invalid = await invoke('POST', '/v1/users', { body: '{"email":' })
+      expect(invalid.statusCode).toBe(400)
+      expect(invalid.json.error.code).toBe('bad_request')
+
+      const ready = await invoke('GET', '/readyz', { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } })
+      expect(ready.statusCode).toBe(200)
+      expect(ready.json.pools[0].max).toBe(2)
+    }
+    // Warm: one pool across invocations. 3 acquires a round (POST, GET, readyz); /health and the
+    // malformed body never touch the database.
+    expect(handler.connections.stats().acquires).toBe(6)
+  })
+
+  it('uses the API Gateway source IP for the ops allow-list', async () => {
+    const allowListed = createLambdaHandler({ DATABASE_URL: db.url, OPS_ALLOW_IPS: '198.51.100.0/24', DB_APPLICATION_NAME: appName, LOG_LEVEL: 'silent' })
+    const ok = await allowListed(httpApiEvent('GET', '/readyz', { sourceIp: '198.51.100.9' }), lambdaContext())
+    const denied = await allowListed(httpApiEvent('GET', '/readyz', { sourceIp: '203.0.113.9' }), lambdaContext())
+    expect([ok.statusCode, denied.statusCode]).toEqual([200, 401])
+    await allowListed.connections.end()
+  })
+
+  it('never goes above the pool max, even when invocations overlap, and drains after the idle timeout', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => invoke('POST', '/v1/users', { body: { email: `burst${i}@example.com` } })))
+    expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(201))
+    expect(maxSeen).toBeLessThanOrEqual(2)
+    await waitFor(async () => (await db.connections(appName)).length === 0, 500 + 1000)
+  })
+
+  it('refuses to build with invalid configuration, naming the variable', () => {
+    expect(() => createLambdaHandler({ DATABASE_URL: db.url, DB_POOL_MAX: 'two' })).toThrow(/DB_POOL_MAX/)
+  })
+})
