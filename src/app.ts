@@ -6,8 +6,7 @@ import { Hono } from 'hono'
 import { userRoutes } from './domain/users/routes.js'
 import { AppError, errorResponse, renderError } from './errors.js'
 import { bodyLimit } from './http/body-limit.js'
-import { dbScope } from './http/scope.js'
-import { requestTimeout } from './http/timeout.js'
+import { requestScope } from './http/request-scope.js'
 import type { AppDeps, AppEnv } from './http/types.js'
 import { opsRoutes } from './ops/routes.js'
 
@@ -21,9 +20,9 @@ export function createApp(deps: AppDeps) {
   // Liveness touches nothing: registered before the middleware, so none of it runs.
   app.get('/health', (c) => c.json({ status: 'ok' }))
 
-  app.use('*', bodyLimit(deps.config.bodyLimitBytes))
-  app.use('*', dbScope(deps))
-  app.use('*', requestTimeout(deps.config.requestTimeoutMs))
+  // Only methods that carry a body pay for the limit check.
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit(deps.config.bodyLimitBytes))
+  app.use('*', requestScope(deps))
 
   app.route('/', opsRoutes(deps))
   app.route('/v1/users', userRoutes())

@@ -5,7 +5,7 @@
 import { HTTPException } from 'hono/http-exception'
 import { ZodError } from 'zod'
 import type { Logger } from './logger.js'
-import { DbUnavailableError, ScopeClosedError } from './db/errors.js'
+import { DbUnavailableError, QUERY_CANCELED, ScopeClosedError, sqlState } from './db/errors.js'
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown }
@@ -65,6 +65,14 @@ export function toAppError(err: unknown): AppError | undefined {
   }
   if (err instanceof ScopeClosedError) {
     return new AppError(503, 'request_ended', err.message)
+  }
+  const state = sqlState(err)
+  if (state === QUERY_CANCELED) {
+    return new AppError(504, 'statement_timeout', 'a database statement was cancelled (timeout or request end)')
+  }
+  // Class 08 (connection exception) and 57P0x (server shutting down, admin command).
+  if (state?.startsWith('08') || state?.startsWith('57P0')) {
+    return new AppError(503, 'db_unavailable', 'the database connection was lost', undefined, { 'Retry-After': '1' })
   }
   if (err instanceof HTTPException) {
     const status = err.status

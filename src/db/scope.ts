@@ -2,6 +2,9 @@
  * The request scope: at most one connection per request or task run, acquired on first use and
  * given back when the scope ends — after success, throw, timeout or client abort alike. A scope that
  * ends with a statement still running cancels it and closes that connection instead of pooling it.
+ *
+ * This sits on every request's path, so it avoids work it does not need: no connection, no promise
+ * chain, and no allocation beyond the scope object until the first query.
  */
 import { ScopeClosedError } from './errors.js'
 import { Transaction } from './transaction.js'
@@ -11,12 +14,17 @@ export class RequestScope implements Db {
   private lease: Lease | undefined
   private acquiring: Promise<Lease> | undefined
   private closed: string | undefined
+  private closing: Promise<void> | undefined
   private inFlight = 0
   private poisoned = false
   /** Set while a top-level transaction is open; a connection in that state is never pooled. */
   transactionOpen = false
 
-  constructor(private readonly source: ConnectionSource) {}
+  /** `label` is asked for at acquire time only, e.g. the matched route of the request. */
+  constructor(
+    private readonly source: ConnectionSource,
+    private readonly label?: () => string,
+  ) {}
 
   get holdsConnection(): boolean {
     return this.lease !== undefined
@@ -27,11 +35,19 @@ export class RequestScope implements Db {
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    return this.run<R>(await this.connection(), text, params)
+    // run() inlined: this is the hottest path of the database layer.
+    const client = this.lease?.client ?? (await this.connect())
+    if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
+    this.inFlight++
+    try {
+      return await client.query<R>(text, params as unknown[] | undefined)
+    } finally {
+      this.inFlight--
+    }
   }
 
   async withClient<T>(fn: (client: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.connection()
+    const client = this.lease?.client ?? (await this.connect())
     return fn({ query: (text, params) => this.run(client, text, params) })
   }
 
@@ -39,7 +55,7 @@ export class RequestScope implements Db {
     if (this.transactionOpen) {
       throw new Error('a transaction is already open in this scope: nest through the transaction handle (tx.withTransaction)')
     }
-    const client = await this.connection()
+    const client = this.lease?.client ?? (await this.connect())
     this.transactionOpen = true
     try {
       return await Transaction.run(this, client, fn)
@@ -50,7 +66,7 @@ export class RequestScope implements Db {
 
   /** Runs one statement on the scope's connection; refuses once the scope has ended. */
   async run<R extends QueryResultRow>(client: PgClientLike, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    if (this.closed) throw new ScopeClosedError(this.closed)
+    if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
     this.inFlight++
     try {
       return await client.query<R>(text, params as unknown[] | undefined)
@@ -64,8 +80,15 @@ export class RequestScope implements Db {
     this.poisoned = true
   }
 
-  /** Ends the scope normally: the connection goes back (or is closed if it is not clean). */
-  end(): Promise<void> {
+  /**
+   * Ends the scope normally: the connection goes back (or is closed if it is not clean). Returns
+   * `undefined` when there was nothing to give back, so callers can skip an await.
+   */
+  end(): Promise<void> | undefined {
+    if (this.closed === undefined && this.lease === undefined && this.acquiring === undefined) {
+      this.closed = 'request ended'
+      return undefined
+    }
     return this.close('request ended')
   }
 
@@ -74,9 +97,16 @@ export class RequestScope implements Db {
     return this.close(reason)
   }
 
-  private async close(reason: string): Promise<void> {
-    if (this.closed) return
-    this.closed = reason
+  /** The first close wins; later calls (the end after an abort) share its promise. */
+  private close(reason: string): Promise<void> {
+    if (this.closed === undefined) {
+      this.closed = reason
+      this.closing = this.giveBack()
+    }
+    return this.closing ?? Promise.resolve()
+  }
+
+  private async giveBack(): Promise<void> {
     const lease = this.lease ?? (await this.acquiring?.catch(() => undefined))
     this.lease = undefined
     if (!lease) return
@@ -85,22 +115,21 @@ export class RequestScope implements Db {
     await lease.release(dirty)
   }
 
-  private connection(): Promise<PgClientLike> {
-    if (this.closed) return Promise.reject(new ScopeClosedError(this.closed))
-    if (this.lease) return Promise.resolve(this.lease.client)
-    this.acquiring ??= this.source.acquire().then(
-      (lease) => {
-        this.lease = lease
-        return lease
-      },
-      (err: unknown) => {
-        this.acquiring = undefined
-        throw err
-      },
-    )
-    return this.acquiring.then((lease) => {
-      if (this.closed) throw new ScopeClosedError(this.closed)
-      return lease.client
-    })
+  private async connect(): Promise<PgClientLike> {
+    if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
+    this.acquiring ??= this.source.acquire(this.label?.())
+    let lease: Lease
+    try {
+      // Awaited directly (no .then/.catch on the way) so V8's async stack trace, captured at
+      // acquire for leak warnings, reaches back to the code that ran the query.
+      lease = await this.acquiring
+    } catch (err) {
+      this.acquiring = undefined
+      throw err
+    }
+    // Ended while we waited for the pool: close() takes care of giving this lease back.
+    if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
+    this.lease = lease
+    return lease.client
   }
 }

@@ -50,7 +50,8 @@ export interface PoolStats {
 /** Where connections come from: a shared pool, or one connection per request. */
 export interface ConnectionSource {
   readonly name: string
-  acquire(): Promise<Lease>
+  /** `label` names the acquirer (route, task) in metrics and leak warnings. */
+  acquire(label?: string): Promise<Lease>
   /** Cancel the statement running on `client` (PostgreSQL cancel request on a separate socket). */
   cancel(client: PgClientLike): Promise<void>
   stats(): PoolStats

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { Config } from '../config.js'
+import type { Deadlines } from './deadlines.js'
 import type { RequestScope } from '../db/scope.js'
 import type { ConnectionSource } from '../db/types.js'
 import type { Logger } from '../logger.js'
@@ -20,4 +21,15 @@ export interface AppDeps {
    * awaited before the response leaves, which is what Node and Lambda want.
    */
   defer?(c: Context, work: Promise<unknown>): void
+  /**
+   * Calls `onGone` if the client disconnects before the response is complete. Only Node needs it:
+   * a Worker's request is cancelled with its client, and API Gateway waits for Lambda whatever the
+   * client does.
+   */
+  onClientGone?(c: Context, onGone: () => void): void
+  /**
+   * How request deadlines are timed. Default: a timer per request, valid everywhere. Node and
+   * Lambda pass `(ms) => new SharedDeadlines(ms)`: one timer for all requests in flight.
+   */
+  deadlines?(timeoutMs: number): Deadlines
 }

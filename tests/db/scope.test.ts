@@ -200,7 +200,7 @@ describe('pool metrics and limits', () => {
 
   it('names the acquisition site of a connection held past DB_LEAK_WARN_MS', async () => {
     const { source, logger } = pool({ DB_LEAK_WARN_MS: '50' })
-    const leaky = new RequestScope(source)
+    const leaky = new RequestScope(source, () => 'GET /reports/:id')
     async function forgetfulReportHandler() {
       await leaky.query('SELECT 1')
     }
@@ -211,6 +211,7 @@ describe('pool metrics and limits', () => {
     await next.query('SELECT 1')
     const warning = logger.records.find((r) => r.msg === 'possible connection leak')
     expect(warning).toBeDefined()
+    expect(warning!.acquiredBy).toBe('GET /reports/:id')
     expect(String(warning!.acquiredAt)).toMatch(/forgetfulReportHandler/)
     expect(warning!.heldMs).toBeGreaterThanOrEqual(50)
     await Promise.all([leaky.end(), next.end()])

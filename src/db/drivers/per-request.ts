@@ -25,7 +25,7 @@ export function createPerRequestSource({ db, connectionString, logger, name = 'p
 
   return {
     name,
-    async acquire(): Promise<Lease> {
+    async acquire(label?: string): Promise<Lease> {
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
       const startedAt = metrics.beforeAcquire({ total: open.size, idle: 0, waiting: 0, max: Number.POSITIVE_INFINITY })
       const client = new pg.Client(clientOptions)
@@ -41,7 +41,7 @@ export function createPerRequestSource({ db, connectionString, logger, name = 'p
           cause: err,
         })
       }
-      const checkout = metrics.acquired(startedAt)
+      const checkout = metrics.acquired(startedAt, label)
       let released = false
       return {
         client,

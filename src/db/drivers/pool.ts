@@ -35,7 +35,7 @@ export function createPoolSource({ db, connectionString, logger, name = 'main' }
 
   return {
     name,
-    async acquire(): Promise<Lease> {
+    async acquire(label?: string): Promise<Lease> {
       const state = occupancy()
       const startedAt = metrics.beforeAcquire(state)
       let client: pg.PoolClient
@@ -53,7 +53,7 @@ export function createPoolSource({ db, connectionString, logger, name = 'main' }
           { cause: err },
         )
       }
-      const checkout = metrics.acquired(startedAt)
+      const checkout = metrics.acquired(startedAt, label)
       let released = false
       return {
         client,

@@ -1,0 +1,57 @@
+import type { MiddlewareHandler } from 'hono'
+import { routePath } from 'hono/route'
+import { RequestScope } from '../db/scope.js'
+import { AppError } from '../errors.js'
+import { perRequestDeadlines } from './deadlines.js'
+import type { AppDeps, AppEnv } from './types.js'
+
+/**
+ * Owns what a request holds while it runs:
+ * - a `RequestScope` (`c.get('db')`), ended when the request ends whatever happened;
+ * - a deadline: after `REQUEST_TIMEOUT_MS` the answer is 504 and the scope is aborted, so the
+ *   running statement is cancelled on the server rather than left to finish;
+ * - where the platform can tell the client went away (Node), the scope is aborted then too.
+ * The deadline is cancelled the moment the handler settles; no timer outlives the requests.
+ *
+ * One middleware rather than three because they share the scope and sit on every request's path.
+ */
+export function requestScope(
+  deps: Pick<AppDeps, 'config' | 'connections' | 'defer' | 'logger' | 'onClientGone' | 'deadlines'>,
+): MiddlewareHandler<AppEnv> {
+  const timeoutMs = deps.config.requestTimeoutMs
+  const { connections, logger } = deps
+  const deadlines = deps.deadlines?.(timeoutMs) ?? perRequestDeadlines(timeoutMs)
+
+  return async function requestScope(c, next) {
+    const scope = new RequestScope(connections, () => `${c.req.method} ${routePath(c, -1)}`)
+    c.set('db', scope)
+    deps.onClientGone?.(c, () => {
+      scope.abort('client closed the connection').catch((err: Error) => logger.warn('scope abort failed', { error: err.message }))
+    })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const deadline = deadlines.start(() => {
+          // Answer now; the abort (cancel + close) goes on and `scope.end()` below waits for it.
+          reject(new AppError(504, 'request_timeout', `request did not complete within ${timeoutMs} ms`))
+          scope.abort('request timed out').catch((err: Error) => logger.warn('scope abort failed', { error: err.message }))
+        })
+        next().then(
+          () => {
+            deadline.cancel()
+            resolve()
+          },
+          (err: unknown) => {
+            deadline.cancel()
+            reject(err)
+          },
+        )
+      })
+    } finally {
+      const ending = scope.end()
+      if (ending) {
+        if (deps.defer) deps.defer(c, ending)
+        else await ending
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * `npm run bench:http`: lowtide's app against a bare Hono + pg.Pool app, same query
+ * (GET /v1/users/:id), same pool size, same Postgres, in alternating rounds. Prints req/s, p99 and
+ * server CPU time per request for each side, the connections each side opened, and
+ *   ratio: <bare CPU per request ÷ lowtide CPU per request>   (target ≥ 0.95)
+ * CPU per request (from /proc, best of the rounds) is the steady number on a shared machine;
+ * wall-clock req/s swings far more.
+ *
+ * Each round sends a fixed number of requests and waits for every answer, so no request is cut off
+ * mid-flight (a cut-off request cancels its statement and closes that connection, by design).
+ *
+ * Options: --rounds 5 --requests 15000 --connections 10 --pool 5
+ */
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import pg from 'pg'
+import { fileURLToPath } from 'node:url'
+import { migrateDatabase } from '../lib/migrations.js'
+import { cpuTimeMs, startServerProcess, type ServerProcess } from '../lib/proc.js'
+import { setUpBenchDatabase } from './database.js'
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    requests: { type: 'string', default: '15000' },
+    connections: { type: 'string', default: '10' },
+    pool: { type: 'string', default: '5' },
+  },
+})
+const rounds = Number(opts.rounds)
+const requestsPerRound = Number(opts.requests)
+const connections = Number(opts.connections)
+const poolMax = opts.pool!
+
+interface Side {
+  name: 'bare' | 'lowtide'
+  appName: string
+  server: ServerProcess
+  runs: { rps: number; p99: number; cpuPerReqUs: number; newConnections: number; errors: number }[]
+}
+
+const database = await setUpBenchDatabase()
+try {
+  await migrateDatabase(database.url)
+  const observer = new pg.Client({ connectionString: database.url, application_name: 'bench-observer' })
+  await observer.connect()
+  const { rows } = await observer.query<{ id: string }>(`INSERT INTO users (email, name) VALUES ('bench@example.com', 'Bench') ON CONFLICT DO NOTHING RETURNING id`)
+  const userId = rows[0]?.id ?? (await observer.query<{ id: string }>(`SELECT id FROM users WHERE email = 'bench@example.com'`)).rows[0]!.id
+
+  const env = (appName: string) => ({ DATABASE_URL: database.url, DB_POOL_MAX: poolMax, DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '60000', LOG_LEVEL: 'warn' })
+  const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
+  const sides: Side[] = [
+    { name: 'bare', appName: 'bench-bare', server: await startServerProcess(here('./bare-server.ts'), env('bench-bare')), runs: [] },
+    { name: 'lowtide', appName: 'bench-lowtide', server: await startServerProcess(here('./lowtide-server.ts'), env('bench-lowtide')), runs: [] },
+  ]
+
+  const load = (side: Side, amount: number) =>
+    autocannon({ url: `http://127.0.0.1:${side.server.port}/v1/users/${userId}`, connections, amount })
+
+  console.log(`bench:http  GET /v1/users/:id  pool ${poolMax}  ${connections} connections  ${rounds} rounds × ${requestsPerRound} requests per side`)
+  for (const side of sides) await load(side, 5000) // warm-up: JIT, pool filled
+
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? sides : [...sides].reverse()
+    for (const side of order) {
+      const since = (await observer.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0]!.now
+      const cpuBefore = cpuTimeMs(side.server.pid)
+      const result = await load(side, requestsPerRound)
+      const cpuMs = cpuTimeMs(side.server.pid) - cpuBefore
+      const opened = await observer.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND backend_start > $2`,
+        [side.appName, since],
+      )
+      const ok = result.requests.total - result.non2xx
+      side.runs.push({
+        rps: result.requests.average,
+        p99: result.latency.p99,
+        cpuPerReqUs: ok > 0 ? (cpuMs * 1000) / ok : Number.NaN,
+        newConnections: opened.rows[0]!.n,
+        errors: result.errors + result.non2xx,
+      })
+      const last = side.runs.at(-1)!
+      console.log(
+        `  round ${round + 1}  ${side.name.padEnd(8)} ${last.rps.toFixed(0).padStart(6)} req/s  p99 ${String(last.p99).padStart(4)} ms  cpu/req ${last.cpuPerReqUs.toFixed(1).padStart(6)} µs  new conns ${last.newConnections}  errors ${last.errors}`,
+      )
+    }
+  }
+
+  const best = (s: Side) => ({
+    cpu: Math.min(...s.runs.map((r) => r.cpuPerReqUs)),
+    rps: Math.max(...s.runs.map((r) => r.rps)),
+    p99: Math.min(...s.runs.map((r) => r.p99)),
+    newConnections: s.runs.reduce((n, r) => n + r.newConnections, 0),
+    errors: s.runs.reduce((n, r) => n + r.errors, 0),
+  })
+  const [bare, lowtide] = sides.map(best) as [ReturnType<typeof best>, ReturnType<typeof best>]
+  console.log('\nbest of rounds        req/s     p99    CPU/request   new connections (all rounds)   errors')
+  for (const [name, b] of [['bare Hono + pg.Pool', bare], ['lowtide', lowtide]] as const) {
+    console.log(`  ${name.padEnd(20)} ${b.rps.toFixed(0).padStart(6)}  ${String(b.p99).padStart(4)} ms  ${b.cpu.toFixed(1).padStart(7)} µs   ${String(b.newConnections).padStart(3)}   ${String(b.errors).padStart(20)}`)
+  }
+  const ratio = bare.cpu / lowtide.cpu
+  console.log(`\nratio: ${ratio.toFixed(3)}  (bare CPU per request ÷ lowtide CPU per request; target ≥ 0.95 → ${ratio >= 0.95 ? 'met' : 'NOT met'})`)
+
+  await observer.end()
+  await Promise.all(sides.map((s) => s.server.stop()))
+} finally {
+  await database.stop()
+}
