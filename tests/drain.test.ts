@@ -86,4 +86,20 @@ describe('drain to zero through the Node entry', () => {
     await waitFor(async () => server.connections.stats().total === 0, 2000)
     await server.close()
   })
+
+  it('a request past REQUEST_TIMEOUT_MS gets 504, its statement cancelled, and no timer is left', async () => {
+    const timersBefore = refedTimeouts()
+    const appName = uniqueAppName('drain-timeout')
+    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', DB_APPLICATION_NAME: appName, REQUEST_TIMEOUT_MS: '300', DB_IDLE_TIMEOUT_MS: '500' }, 'node')
+    const server = await startNodeServer(config, {
+      logger: memoryLogger(),
+      extend: (app) => app.get('/test/sleep', async (c) => c.json((await c.get('db').query('SELECT pg_sleep(20)')).rows)),
+    })
+    const responses = await Promise.all([1, 2, 3].map(() => plainRequest(`${server.url}/test/sleep`)))
+    expect(responses.map((r) => [r.status, JSON.parse(r.body).error.code])).toEqual(Array(3).fill([504, 'request_timeout']))
+    await waitFor(async () => !(await db.connections(appName)).some((r) => r.query.includes('pg_sleep') && r.state === 'active'), 2000)
+    await waitFor(async () => (await db.connections(appName)).length === 0, 2000)
+    expect(refedTimeouts()).toBeLessThanOrEqual(timersBefore)
+    await server.close()
+  })
 })
