@@ -13,8 +13,8 @@ export interface Migration {
   sql: string
 }
 
-/** Any 64-bit constant works; this one is "lowtide" in ASCII. */
-const LOCK_KEY = '0x6c6f7774696465'
+/** Any 64-bit constant works; this one is "lowtide" in ASCII (0x6c6f7774696465), written in decimal for PostgreSQL < 16. */
+const LOCK_KEY = '30521856329606245'
 
 export async function migrate(client: Queryable, migrations: Migration[], logger?: Logger): Promise<string[]> {
   const ordered = [...migrations].sort((a, b) => a.id.localeCompare(b.id))
