@@ -40,8 +40,16 @@ export async function startNodeServer(config: Config, options: NodeServerOptions
     deadlines: (ms) => new SharedDeadlines(ms),
   })
   options.extend?.(app)
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
+      s.off('error', reject)
+      resolve(s)
+    })
+    // e.g. EADDRINUSE: fail start-up instead of waiting forever for 'listening'.
+    s.once('error', (err) => {
+      void connections.end()
+      reject(new Error(`cannot listen on ${config.host}:${config.port}: ${err.message}`, { cause: err }))
+    })
   })
   const { port } = server.address() as AddressInfo
   const host = config.host.includes(':') ? `[${config.host}]` : config.host

@@ -55,6 +55,9 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err)
+  // Start-up failures (bad config, port taken, database unreachable) are the user's to fix: say what
+  // failed; the stack only helps with LOG_LEVEL=debug.
+  const debug = process.env.LOG_LEVEL === 'debug'
+  console.error(err instanceof Error && !(debug && !(err instanceof ConfigError)) ? `lowtide could not start: ${err.message}` : err)
   process.exit(1)
 })

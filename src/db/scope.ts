@@ -35,15 +35,7 @@ export class RequestScope implements Db {
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    // run() inlined: this is the hottest path of the database layer.
-    const client = this.lease?.client ?? (await this.connect())
-    if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
-    this.inFlight++
-    try {
-      return await client.query<R>(text, params as unknown[] | undefined)
-    } finally {
-      this.inFlight--
-    }
+    return this.run<R>(this.lease?.client ?? (await this.connect()), text, params)
   }
 
   async withClient<T>(fn: (client: Queryable) => Promise<T>): Promise<T> {

@@ -3,21 +3,12 @@
  * `pg.Client`, `release` closes it. Nothing is shared between requests, so nothing needs draining.
  */
 import pg from 'pg'
-import type { DbConfig } from '../../config.js'
-import type { Logger } from '../../logger.js'
 import { DbUnavailableError } from '../errors.js'
 import { ConnectionMetrics } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
-import { cancelRunningStatement, pgClientOptions } from './pg-options.js'
+import { cancelRunningStatement, pgClientOptions, type PgSourceOptions } from './pg-options.js'
 
-export interface PerRequestSourceOptions {
-  db: DbConfig
-  connectionString: string
-  logger: Logger
-  name?: string
-}
-
-export function createPerRequestSource({ db, connectionString, logger, name = 'per-request' }: PerRequestSourceOptions): ConnectionSource {
+export function createPerRequestSource({ db, connectionString, logger, name = 'per-request' }: PgSourceOptions): ConnectionSource {
   const clientOptions = pgClientOptions(db, connectionString)
   const metrics = new ConnectionMetrics(name, db.leakWarnMs, logger)
   const open = new Set<pg.Client>()

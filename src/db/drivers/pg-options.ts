@@ -1,6 +1,16 @@
 import pg from 'pg'
 import type { DbConfig } from '../../config.js'
+import type { Logger } from '../../logger.js'
 import type { PgClientLike } from '../types.js'
+
+/** What both `pg` drivers are built from. */
+export interface PgSourceOptions {
+  db: DbConfig
+  connectionString: string
+  logger: Logger
+  /** Shown in stats and warnings. */
+  name?: string
+}
 
 /** `pg` client options shared by both drivers. */
 export function pgClientOptions(db: DbConfig, connectionString: string): pg.ClientConfig {

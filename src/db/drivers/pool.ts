@@ -3,21 +3,12 @@
  * `allowExitOnIdle`, so after the idle timeout it holds no connection and no timer.
  */
 import pg from 'pg'
-import type { DbConfig } from '../../config.js'
-import type { Logger } from '../../logger.js'
 import { DbUnavailableError } from '../errors.js'
 import { ConnectionMetrics } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
-import { cancelRunningStatement, pgClientOptions } from './pg-options.js'
+import { cancelRunningStatement, pgClientOptions, type PgSourceOptions } from './pg-options.js'
 
-export interface PoolSourceOptions {
-  db: DbConfig
-  connectionString: string
-  logger: Logger
-  name?: string
-}
-
-export function createPoolSource({ db, connectionString, logger, name = 'main' }: PoolSourceOptions): ConnectionSource {
+export function createPoolSource({ db, connectionString, logger, name = 'main' }: PgSourceOptions): ConnectionSource {
   const clientOptions = pgClientOptions(db, connectionString)
   const pool = new pg.Pool({
     ...clientOptions,
