@@ -20,7 +20,11 @@ export function createPerRequestSource({ db, connectionString, logger, name = 'p
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
       const startedAt = metrics.beforeAcquire({ total: open.size, idle: 0, waiting: 0, max: Number.POSITIVE_INFINITY })
       const client = new pg.Client(clientOptions)
-      client.on('error', (err) => logger.warn('connection error', { pool: name, error: err.message }))
+      let released = false
+      // Once we close it, the socket's own teardown errors (workerd: "Stream was cancelled") are noise.
+      client.on('error', (err) => {
+        if (!released) logger.warn('connection error', { pool: name, error: err.message })
+      })
       open.add(client)
       try {
         await client.connect()
@@ -33,7 +37,6 @@ export function createPerRequestSource({ db, connectionString, logger, name = 'p
         })
       }
       const checkout = metrics.acquired(startedAt, label)
-      let released = false
       return {
         client,
         async release() {
