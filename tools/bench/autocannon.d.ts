@@ -12,6 +12,7 @@ declare module 'autocannon' {
     connections?: number
     duration?: number
     amount?: number
+    sampleInt?: number
     method?: string
     headers?: Record<string, string>
     body?: string

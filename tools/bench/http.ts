@@ -55,7 +55,9 @@ try {
   ]
 
   const load = (side: Side, amount: number) =>
-    autocannon({ url: `http://127.0.0.1:${side.server.port}/v1/users/${userId}`, connections, amount })
+    // sampleInt: autocannon notices the last answer at its next sample tick; the default 1 s tick
+    // would pad every round with up to a second of idle time.
+    autocannon({ url: `http://127.0.0.1:${side.server.port}/v1/users/${userId}`, connections, amount, sampleInt: 50 })
 
   console.log(`bench:http  GET /v1/users/:id  pool ${poolMax}  ${connections} connections  ${rounds} rounds × ${requestsPerRound} requests per side`)
   for (const side of sides) await load(side, 5000) // warm-up: JIT, pool filled
@@ -65,7 +67,9 @@ try {
     for (const side of order) {
       const since = (await observer.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0]!.now
       const cpuBefore = cpuTimeMs(side.server.pid)
+      const startedAt = performance.now()
       const result = await load(side, requestsPerRound)
+      const elapsedS = (performance.now() - startedAt) / 1000
       const cpuMs = cpuTimeMs(side.server.pid) - cpuBefore
       const opened = await observer.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND backend_start > $2`,
@@ -73,7 +77,8 @@ try {
       )
       const ok = result.requests.total - result.non2xx
       side.runs.push({
-        rps: result.requests.average,
+        // Total over elapsed time: autocannon's per-second figures are coarse for runs of a few seconds.
+        rps: result.requests.total / elapsedS,
         p99: result.latency.p99,
         cpuPerReqUs: ok > 0 ? (cpuMs * 1000) / ok : Number.NaN,
         newConnections: opened.rows[0]!.n,
