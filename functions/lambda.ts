@@ -4,7 +4,6 @@
  * environment holds at most that many connections, and they close after the idle timeout once thawed.
  */
 import { getConnInfo, handle, type APIGatewayProxyResult, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda'
-import { SharedDeadlines } from '../src/http/deadlines.js'
 import { createApp } from '../src/app.js'
 import { loadConfig, type Env } from '../src/config.js'
 import { createConnectionSource } from '../src/db/connections.js'
@@ -26,7 +25,6 @@ export function createLambdaHandler(env: Env): LambdaHandler {
     logger,
     connections,
     clientIp: (c) => getConnInfo(c).remote.address,
-    deadlines: (ms) => new SharedDeadlines(ms),
   })
   const run = handle(app)
   return Object.assign((event: LambdaEvent, context: LambdaContext) => run(event, context), { connections })

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url'
 import { serve, type HttpBindings, type ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context } from 'hono'
-import { SharedDeadlines } from '../src/http/deadlines.js'
 import { createApp, type App } from '../src/app.js'
 import { ConfigError, loadConfig, type Config } from '../src/config.js'
 import { createConnectionSource } from '../src/db/connections.js'
@@ -37,7 +36,6 @@ export async function startNodeServer(config: Config, options: NodeServerOptions
     connections,
     clientIp: (c) => getConnInfo(c).remote.address,
     onClientGone: watchClientGone,
-    deadlines: (ms) => new SharedDeadlines(ms),
   })
   options.extend?.(app)
   const server = await new Promise<ServerType>((resolve, reject) => {

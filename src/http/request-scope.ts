@@ -2,7 +2,6 @@ import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import { RequestScope } from '../db/scope.js'
 import { AppError } from '../errors.js'
-import { perRequestDeadlines } from './deadlines.js'
 import type { AppDeps, AppEnv } from './types.js'
 
 /**
@@ -11,16 +10,15 @@ import type { AppDeps, AppEnv } from './types.js'
  * - a deadline: after `REQUEST_TIMEOUT_MS` the answer is 504 and the scope is aborted, so the
  *   running statement is cancelled on the server rather than left to finish;
  * - where the platform can tell the client went away (Node), the scope is aborted then too.
- * The deadline is cancelled the moment the handler settles; no timer outlives the requests.
+ * The deadline's timer is cleared the moment the handler settles; nothing outlives the request.
  *
  * One middleware rather than three because they share the scope and sit on every request's path.
  */
 export function requestScope(
-  deps: Pick<AppDeps, 'config' | 'connections' | 'defer' | 'logger' | 'onClientGone' | 'deadlines'>,
+  deps: Pick<AppDeps, 'config' | 'connections' | 'defer' | 'logger' | 'onClientGone'>,
 ): MiddlewareHandler<AppEnv> {
   const timeoutMs = deps.config.requestTimeoutMs
   const { connections, logger } = deps
-  const deadlines = deps.deadlines?.(timeoutMs) ?? perRequestDeadlines(timeoutMs)
 
   return async function requestScope(c, next) {
     const scope = new RequestScope(connections, () => `${c.req.method} ${routePath(c, -1)}`)
@@ -30,18 +28,18 @@ export function requestScope(
     })
     try {
       await new Promise<void>((resolve, reject) => {
-        const deadline = deadlines.start(() => {
+        const deadline = setTimeout(() => {
           // Answer now; the abort (cancel + close) goes on and `scope.end()` below waits for it.
           reject(new AppError(504, 'request_timeout', `request did not complete within ${timeoutMs} ms`))
           scope.abort('request timed out').catch((err: Error) => logger.warn('scope abort failed', { error: err.message }))
-        })
+        }, timeoutMs)
         next().then(
           () => {
-            deadline.cancel()
+            clearTimeout(deadline)
             resolve()
           },
           (err: unknown) => {
-            deadline.cancel()
+            clearTimeout(deadline)
             reject(err)
           },
         )

@@ -1,6 +1,5 @@
 import type { Context } from 'hono'
 import type { Config } from '../config.js'
-import type { Deadlines } from './deadlines.js'
 import type { RequestScope } from '../db/scope.js'
 import type { ConnectionSource } from '../db/types.js'
 import type { Logger } from '../logger.js'
@@ -27,9 +26,4 @@ export interface AppDeps {
    * client does.
    */
   onClientGone?(c: Context, onGone: () => void): void
-  /**
-   * How request deadlines are timed. Default: a timer per request, valid everywhere. Node and
-   * Lambda pass `(ms) => new SharedDeadlines(ms)`: one timer for all requests in flight.
-   */
-  deadlines?(timeoutMs: number): Deadlines
 }
