@@ -10,6 +10,7 @@
  * mid-flight (a cut-off request cancels its statement and closes that connection, by design).
  *
  * Options: --rounds 5 --requests 15000 --connections 10 --pool 5
+ *          --profile DIR   also write V8 CPU profiles of both servers into DIR (open in Chrome DevTools)
  */
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
@@ -25,6 +26,7 @@ const { values: opts } = parseArgs({
     requests: { type: 'string', default: '15000' },
     connections: { type: 'string', default: '10' },
     pool: { type: 'string', default: '5' },
+    profile: { type: 'string' },
   },
 })
 const rounds = Number(opts.rounds)
@@ -49,9 +51,10 @@ try {
 
   const env = (appName: string) => ({ DATABASE_URL: database.url, DB_POOL_MAX: poolMax, DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '60000', LOG_LEVEL: 'warn' })
   const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
+  const profileArgs = (name: string) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`, `--cpu-prof-name=${name}.cpuprofile`] : [])
   const sides: Side[] = [
-    { name: 'bare', appName: 'bench-bare', server: await startServerProcess(here('./bare-server.ts'), env('bench-bare')), runs: [] },
-    { name: 'lowtide', appName: 'bench-lowtide', server: await startServerProcess(here('./lowtide-server.ts'), env('bench-lowtide')), runs: [] },
+    { name: 'bare', appName: 'bench-bare', server: await startServerProcess(here('./bare-server.ts'), env('bench-bare'), profileArgs('bare')), runs: [] },
+    { name: 'lowtide', appName: 'bench-lowtide', server: await startServerProcess(here('./lowtide-server.ts'), env('bench-lowtide'), profileArgs('lowtide')), runs: [] },
   ]
 
   const load = (side: Side, amount: number) =>
