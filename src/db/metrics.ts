@@ -71,13 +71,14 @@ export class ConnectionMetrics {
     return now
   }
 
-  acquired(startedAt: number, label?: string): Checkout {
+  /** `site` comes from `siteFor`, called before waiting, while the caller's stack is still there. */
+  acquired(startedAt: number, label: string | undefined, site: Error): Checkout {
     const at = this.now()
     const wait = at - startedAt
     this.acquires++
     this.waitTotal += wait
     if (wait > this.waitMax) this.waitMax = wait
-    const checkout: Checkout = { acquiredAt: at, label, site: this.siteFor(label), leakReported: false }
+    const checkout: Checkout = { acquiredAt: at, label, site, leakReported: false }
     this.out.add(checkout)
     return checkout
   }
@@ -121,7 +122,7 @@ export class ConnectionMetrics {
     }
   }
 
-  private siteFor(label: string | undefined): Error {
+  siteFor(label: string | undefined): Error {
     if (label === undefined) return new Error('connection acquired here')
     let site = this.sites.get(label)
     if (!site) {

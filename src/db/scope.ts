@@ -77,9 +77,13 @@ export class RequestScope implements Db {
    * `undefined` when there was nothing to give back, so callers can skip an await.
    */
   end(): Promise<void> | undefined {
-    if (this.closed === undefined && this.lease === undefined && this.acquiring === undefined) {
+    if (this.closed !== undefined) return this.closing
+    const lease = this.lease
+    if (this.acquiring === undefined || (lease && this.inFlight === 0 && !this.transactionOpen && !this.poisoned)) {
+      // The common cases, without an async step: nothing acquired, or a clean connection to hand back.
       this.closed = 'request ended'
-      return undefined
+      this.lease = undefined
+      return lease?.release(false) ?? undefined
     }
     return this.close('request ended')
   }

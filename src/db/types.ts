@@ -28,8 +28,11 @@ export interface PgClientLike extends Queryable {
 /** A connection on loan from a source. `release` must be called exactly once. */
 export interface Lease {
   readonly client: PgClientLike
-  /** Give the connection back; `destroy` closes it instead of returning it to a pool. */
-  release(destroy?: boolean): Promise<void>
+  /**
+   * Give the connection back; `destroy` closes it instead of returning it to a pool. Synchronous
+   * for a pool; a promise when closing takes a round trip (connection per request).
+   */
+  release(destroy?: boolean): void | Promise<void>
 }
 
 export interface PoolStats {

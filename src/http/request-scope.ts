@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
-import { routePath } from 'hono/route'
+import type { Context } from 'hono'
+import { matchedRoutes } from 'hono/route'
 import { RequestScope } from '../db/scope.js'
 import { AppError } from '../errors.js'
 import type { AppDeps, AppEnv } from './types.js'
@@ -21,7 +22,7 @@ export function requestScope(
   const { connections, logger } = deps
 
   return async function requestScope(c, next) {
-    const scope = new RequestScope(connections, () => `${c.req.method} ${routePath(c, -1)}`)
+    const scope = new RequestScope(connections, () => routeLabel(c))
     c.set('db', scope)
     deps.onClientGone?.(c, () => {
       scope.abort('client closed the connection').catch((err: Error) => logger.warn('scope abort failed', { error: err.message }))
@@ -52,4 +53,17 @@ export function requestScope(
       }
     }
   }
+}
+
+/** `GET /v1/users/:id`, built once per route: the label is looked up on every acquire. */
+const labels = new WeakMap<object, string>()
+function routeLabel(c: Context): string {
+  const route = matchedRoutes(c).at(-1)
+  if (!route) return c.req.method
+  let label = labels.get(route)
+  if (label === undefined) {
+    label = `${route.method} ${route.path}`
+    labels.set(route, label)
+  }
+  return label
 }

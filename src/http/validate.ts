@@ -11,10 +11,22 @@ function parse<T extends ZodType>(schema: T, value: unknown, target: Target): ou
   return result.data
 }
 
-const readers: Record<Exclude<Target, 'json'>, (c: Context) => unknown> = {
-  param: (c) => c.req.param(),
-  query: (c) => c.req.query(),
-  header: (c) => c.req.header(),
+/** Path params: for an object schema only its keys are read (Hono decodes each param it is asked for). */
+function paramReader(schema: ZodType): (c: Context) => unknown {
+  const shape = (schema as { shape?: Record<string, unknown> }).shape
+  if (!shape) return (c) => c.req.param()
+  const keys = Object.keys(shape)
+  return (c) => {
+    const value: Record<string, string | undefined> = {}
+    for (const key of keys) value[key] = c.req.param(key)
+    return value
+  }
+}
+
+const readers: Record<Exclude<Target, 'json'>, (schema: ZodType) => (c: Context) => unknown> = {
+  param: paramReader,
+  query: () => (c) => c.req.query(),
+  header: () => (c) => c.req.header(),
 }
 
 /**
@@ -26,7 +38,7 @@ const readers: Record<Exclude<Target, 'json'>, (c: Context) => unknown> = {
 export function validate<T extends ZodType, Tg extends Target>(target: Tg, schema: T) {
   const standard = validator(target, (value) => parse(schema, value, target))
   if (target === 'json') return standard
-  const read = readers[target as Exclude<Target, 'json'>]
+  const read = readers[target as Exclude<Target, 'json'>](schema)
   const fast: MiddlewareHandler = (c, next) => {
     c.req.addValidatedData(target, parse(schema, read(c), target) as object)
     return next()

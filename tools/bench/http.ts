@@ -10,7 +10,7 @@
  * mid-flight (a cut-off request cancels its statement and closes that connection, by design).
  *
  * Options: --rounds 5 --requests 15000 --connections 10 --pool 5
- *          --profile DIR   also write V8 CPU profiles of both servers into DIR (open in Chrome DevTools)
+ *          --profile DIR   also write V8 CPU profiles of both servers into DIR/bare and DIR/lowtide
  */
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
@@ -51,7 +51,8 @@ try {
 
   const env = (appName: string) => ({ DATABASE_URL: database.url, DB_POOL_MAX: poolMax, DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '60000', LOG_LEVEL: 'warn' })
   const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
-  const profileArgs = (name: string) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`, `--cpu-prof-name=${name}.cpuprofile`] : [])
+  // One folder per side: Node writes a profile per thread (tsx's loader runs in its own).
+  const profileArgs = (name: string) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}/${name}`] : [])
   const sides: Side[] = [
     { name: 'bare', appName: 'bench-bare', server: await startServerProcess(here('./bare-server.ts'), env('bench-bare'), profileArgs('bare')), runs: [] },
     { name: 'lowtide', appName: 'bench-lowtide', server: await startServerProcess(here('./lowtide-server.ts'), env('bench-lowtide'), profileArgs('lowtide')), runs: [] },

@@ -19,6 +19,7 @@ export function createPerRequestSource({ db, connectionString, logger, name = 'p
     async acquire(label?: string): Promise<Lease> {
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
       const startedAt = metrics.beforeAcquire({ total: open.size, idle: 0, waiting: 0, max: Number.POSITIVE_INFINITY })
+      const site = metrics.siteFor(label)
       const client = new pg.Client(clientOptions)
       let released = false
       // Once we close it, the socket's own teardown errors (workerd: "Stream was cancelled") are noise.
@@ -36,7 +37,7 @@ export function createPerRequestSource({ db, connectionString, logger, name = 'p
           cause: err,
         })
       }
-      const checkout = metrics.acquired(startedAt, label)
+      const checkout = metrics.acquired(startedAt, label, site)
       return {
         client,
         async release() {

@@ -4,7 +4,7 @@
  */
 import pg from 'pg'
 import { DbUnavailableError } from '../errors.js'
-import { ConnectionMetrics } from '../metrics.js'
+import { ConnectionMetrics, type Checkout } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
 import { cancelRunningStatement, pgClientOptions, type PgSourceOptions } from './pg-options.js'
 
@@ -26,35 +26,31 @@ export function createPoolSource({ db, connectionString, logger, name = 'main' }
 
   return {
     name,
-    async acquire(label?: string): Promise<Lease> {
+    acquire(label?: string): Promise<Lease> {
       const state = occupancy()
       const startedAt = metrics.beforeAcquire(state)
-      let client: pg.PoolClient
-      try {
-        client = await pool.connect()
-      } catch (err) {
-        metrics.timedOut()
-        const exhausted = state.total >= state.max && state.idle === 0
-        throw new DbUnavailableError(
-          exhausted ? 'pool_exhausted' : 'connect_failed',
-          exhausted
-            ? `no database connection free within ${db.connectTimeoutMs} ms (pool max ${db.poolMax})`
-            : `could not connect to the database: ${(err as Error).message}`,
-          Math.max(1, Math.ceil(db.connectTimeoutMs / 1000)),
-          { cause: err },
-        )
-      }
-      const checkout = metrics.acquired(startedAt, label)
-      let released = false
-      return {
-        client,
-        async release(destroy = false) {
-          if (released) return
-          released = true
-          metrics.released(checkout)
-          client.release(destroy ? new Error('connection destroyed by request scope') : undefined)
-        },
-      }
+      const site = metrics.siteFor(label)
+      // Callback form: pg-pool's promise form adds two promises per checkout on the hot path.
+      return new Promise<Lease>((resolve, reject) => {
+        pool.connect((err, client) => {
+          if (err || !client) {
+            metrics.timedOut()
+            const exhausted = state.total >= state.max && state.idle === 0
+            reject(
+              new DbUnavailableError(
+                exhausted ? 'pool_exhausted' : 'connect_failed',
+                exhausted
+                  ? `no database connection free within ${db.connectTimeoutMs} ms (pool max ${db.poolMax})`
+                  : `could not connect to the database: ${err?.message ?? 'no client'}`,
+                Math.max(1, Math.ceil(db.connectTimeoutMs / 1000)),
+                { cause: err },
+              ),
+            )
+            return
+          }
+          resolve(new PoolLease(client, metrics.acquired(startedAt, label, site), metrics))
+        })
+      })
     },
     cancel: (client: PgClientLike) => cancelRunningStatement(clientOptions, client),
     stats(): PoolStats {
@@ -68,5 +64,21 @@ export function createPoolSource({ db, connectionString, logger, name = 'main' }
       }
     },
     end: () => pool.end(),
+  }
+}
+
+class PoolLease implements Lease {
+  private released = false
+  constructor(
+    readonly client: pg.PoolClient,
+    private readonly checkout: Checkout,
+    private readonly metrics: ConnectionMetrics,
+  ) {}
+
+  release(destroy = false): void {
+    if (this.released) return
+    this.released = true
+    this.metrics.released(this.checkout)
+    this.client.release(destroy ? new Error('connection destroyed by request scope') : undefined)
   }
 }
