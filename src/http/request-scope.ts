@@ -1,5 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { RequestScope } from '../db/scope.js'
 import { AppError } from '../errors.js'
@@ -21,38 +20,51 @@ export function requestScope(
   const timeoutMs = deps.config.requestTimeoutMs
   const { connections, logger } = deps
 
-  return async function requestScope(c, next) {
+  /** Work that must finish after the answer (closing a connection): deferred where the platform can. */
+  const carryOn = (c: Context, work: Promise<void>) => {
+    if (deps.defer) deps.defer(c, work)
+    else work.catch((err: Error) => logger.warn('closing the request scope failed', { error: err.message }))
+  }
+
+  // Written with explicit promises rather than async/await: this runs on every request, and each
+  // async frame costs a promise and a microtask turn.
+  return function requestScope(c, next) {
     const scope = new RequestScope(connections, () => routeLabel(c))
     c.set('db', scope)
-    deps.onClientGone?.(c, () => {
-      scope.abort('client closed the connection').catch((err: Error) => logger.warn('scope abort failed', { error: err.message }))
+    deps.onClientGone?.(c, () => carryOn(c, scope.abort('client closed the connection')))
+    return new Promise<void>((resolve, reject) => {
+      let timedOut = false
+      const deadline = setTimeout(() => {
+        timedOut = true
+        reject(new AppError(504, 'request_timeout', `request did not complete within ${timeoutMs} ms`))
+        carryOn(c, scope.abort('request timed out'))
+      }, timeoutMs)
+      next().then(
+        () => {
+          clearTimeout(deadline)
+          if (!timedOut) endScope(c, scope, deps, resolve)
+        },
+        (err: unknown) => {
+          clearTimeout(deadline)
+          if (!timedOut) endScope(c, scope, deps, () => reject(err))
+        },
+      )
     })
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const deadline = setTimeout(() => {
-          // Answer now; the abort (cancel + close) goes on and `scope.end()` below waits for it.
-          reject(new AppError(504, 'request_timeout', `request did not complete within ${timeoutMs} ms`))
-          scope.abort('request timed out').catch((err: Error) => logger.warn('scope abort failed', { error: err.message }))
-        }, timeoutMs)
-        next().then(
-          () => {
-            clearTimeout(deadline)
-            resolve()
-          },
-          (err: unknown) => {
-            clearTimeout(deadline)
-            reject(err)
-          },
-        )
-      })
-    } finally {
-      const ending = scope.end()
-      if (ending) {
-        if (deps.defer) deps.defer(c, ending)
-        else await ending
-      }
-    }
   }
+}
+
+/** Ends the scope, then settles the request: after the connection is back, or at once if deferred. */
+function endScope(c: Context, scope: RequestScope, deps: Pick<AppDeps, 'defer' | 'logger'>, settle: () => void): void {
+  const ending = scope.end()
+  if (!ending) return settle()
+  if (deps.defer) {
+    deps.defer(c, ending)
+    return settle()
+  }
+  ending.then(settle, (err: Error) => {
+    deps.logger.warn('closing the request scope failed', { error: err.message })
+    settle()
+  })
 }
 
 /** `GET /v1/users/:id`, built once per route: the label is looked up on every acquire. */
