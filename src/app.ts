@@ -3,9 +3,20 @@
  * a connection, the client IP, how to defer work) and hand requests to `app.fetch`.
  */
 import { Hono } from 'hono'
+import { accountRoutes } from './domain/accounts/routes.js'
+import { adminRoutes } from './domain/admin/routes.js'
+import { campaignRoutes } from './domain/campaigns/routes.js'
+import { contactRoutes } from './domain/contacts/routes.js'
+import { creditRoutes } from './domain/credits/routes.js'
+import type { DomainDeps, RouteLimits } from './domain/deps.js'
+import { createEmailTransport } from './domain/emails/transport.js'
 import { userRoutes } from './domain/users/routes.js'
+import { webhookRoutes } from './domain/webhooks/routes.js'
+import { docsRoutes } from './docs.js'
 import { AppError, errorResponse, renderError } from './errors.js'
 import { bodyLimit } from './http/body-limit.js'
+import { clientIpResolver } from './http/client-ip.js'
+import { rateLimit } from './http/rate-limit.js'
 import { requestScope } from './http/request-scope.js'
 import type { AppDeps, AppEnv } from './http/types.js'
 import { opsRoutes } from './ops/routes.js'
@@ -13,19 +24,40 @@ import { opsRoutes } from './ops/routes.js'
 export type { AppDeps } from './http/types.js'
 
 export function createApp(deps: AppDeps) {
+  const { config, logger } = deps
+  const clientIp = clientIpResolver(deps)
+  const appDeps: AppDeps = { ...deps, clientIp }
+  const byIp = (c: Parameters<typeof clientIp>[0]) => clientIp(c) ?? 'unknown'
+  const byUser = (c: { get(key: 'user'): { id: string } }) => c.get('user').id
+  const limits: RouteLimits = {
+    auth: rateLimit({ name: 'auth', rule: config.rateLimits.auth, subject: byIp, failClosed: true, logger }),
+    admin: rateLimit({ name: 'admin', rule: config.rateLimits.admin, subject: byIp, logger }),
+    campaignCreate: rateLimit({ name: 'campaign-create', rule: config.rateLimits.campaignCreate, subject: byUser, logger }),
+    campaignStart: rateLimit({ name: 'campaign-start', rule: config.rateLimits.campaignStart, subject: byUser, logger }),
+  }
+  const domain: DomainDeps = { config, logger, email: deps.email ?? createEmailTransport(config.email), limits }
+
   const app = new Hono<AppEnv>()
-  app.onError((err) => renderError(err, deps.logger))
+  app.onError((err) => renderError(err, logger))
   app.notFound((c) => errorResponse(new AppError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)))
 
-  // Liveness touches nothing: registered before the middleware, so none of it runs.
+  // Liveness and the API's description touch nothing: registered before the middleware, so none of it runs.
   app.get('/health', (c) => c.json({ status: 'ok' }))
+  app.route('/', docsRoutes())
 
   // Only methods that carry a body pay for the limit check.
-  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit(deps.config.bodyLimitBytes))
-  app.use('*', requestScope(deps))
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit(config.bodyLimitBytes))
+  app.use('*', requestScope(appDeps))
+  app.use('/v1/*', rateLimit({ name: 'api', rule: config.rateLimits.api, subject: byIp, logger }))
 
-  app.route('/', opsRoutes(deps))
+  app.route('/', opsRoutes(appDeps))
+  app.route('/v1/auth', accountRoutes(domain))
   app.route('/v1/users', userRoutes())
+  app.route('/v1/credits', creditRoutes())
+  app.route('/v1/contacts', contactRoutes())
+  app.route('/v1/campaigns', campaignRoutes(domain))
+  app.route('/v1/webhooks', webhookRoutes())
+  app.route('/v1/admin', adminRoutes(domain))
   return app
 }
 

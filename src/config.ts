@@ -29,6 +29,36 @@ export interface DbConfig {
   applicationName: string
 }
 
+/** `max` requests per `windowS` seconds; `undefined` when the limit is turned off. */
+export interface RateLimitRule {
+  max: number
+  windowS: number
+}
+
+export interface RateLimitConfig {
+  /** Every `/v1` request, per client IP. @default 100 per 15 min */
+  api: RateLimitRule | undefined
+  /** `/v1/admin/*`, per client IP. @default 30 per 15 min */
+  admin: RateLimitRule | undefined
+  /** `/v1/auth/*`, per client IP; fails closed when the store is unreachable. @default 5 per 15 min */
+  auth: RateLimitRule | undefined
+  /** Creating a campaign, per user. @default 20 per hour */
+  campaignCreate: RateLimitRule | undefined
+  /** Starting (or resuming) a campaign, per user. @default 10 per minute */
+  campaignStart: RateLimitRule | undefined
+}
+
+export interface EmailConfig {
+  /** `db` records messages in `sent_emails`; `http` POSTs them as JSON to `httpUrl`. @default "db" */
+  transport: 'db' | 'http'
+  httpUrl: string | undefined
+  httpKey: string | undefined
+  /** @default 10000 */
+  httpTimeoutMs: number
+  /** Sender of the product's own emails (verification). @default "lowtide <no-reply@lowtide.local>" */
+  from: string
+}
+
 export interface Config {
   platform: Platform
   port: number
@@ -38,6 +68,20 @@ export interface Config {
   requestTimeoutMs: number
   bodyLimitBytes: number
   logLevel: LogLevel
+  /**
+   * How many reverse proxies in front of the app append to `X-Forwarded-For`. 0 (default): the
+   * platform's own address is the client IP (socket peer on Node, API Gateway's sourceIp, Cloudflare's
+   * CF-Connecting-IP). n > 0: the n-th address from the right of `X-Forwarded-For` is.
+   */
+  trustProxyHops: number
+  /** PBKDF2-SHA256 iterations for new password hashes (Workers cap WebCrypto at 100 000). @default 100000 */
+  passwordIterations: number
+  /** @default 72 */
+  emailVerificationTtlHours: number
+  /** Statement timeout of each sub-query of `GET /v1/admin/stats`. @default 2000 */
+  adminStatsTimeoutMs: number
+  rateLimits: RateLimitConfig
+  email: EmailConfig
   db: DbConfig
 }
 
@@ -54,6 +98,25 @@ const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === 
 const int = (min: number, max: number) =>
   z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).optional())
 
+/** `100/15m`, `20/1h`, `10/60s` or `off`. */
+const rateLimit = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .trim()
+    .regex(/^(off|\d{1,7}\s*\/\s*[1-9]\d{0,5}\s*[smhd]?)$/i, 'must look like 100/15m (count/window with s, m, h or d) or off')
+    .optional(),
+)
+
+const unitSeconds: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+
+function parseRateLimit(value: string | undefined, fallback: RateLimitRule): RateLimitRule | undefined {
+  if (value === undefined) return fallback
+  if (value.toLowerCase() === 'off') return undefined
+  const [, max, amount, unit] = /^(\d+)\s*\/\s*(\d+)\s*([smhd]?)$/i.exec(value)!
+  return { max: Number(max), windowS: Number(amount) * unitSeconds[(unit || 's').toLowerCase()]! }
+}
+
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(
     blankToUndefined,
@@ -69,6 +132,20 @@ const envSchema = z.object({
   REQUEST_TIMEOUT_MS: int(1, 15 * 60_000),
   BODY_LIMIT_BYTES: int(1, 100 * 1024 * 1024),
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional()),
+  TRUST_PROXY_HOPS: int(0, 10),
+  AUTH_PBKDF2_ITERATIONS: int(1000, 100_000),
+  EMAIL_VERIFICATION_TTL_HOURS: int(1, 24 * 365),
+  ADMIN_STATS_TIMEOUT_MS: int(1, 60_000),
+  RATE_LIMIT_API: rateLimit,
+  RATE_LIMIT_ADMIN: rateLimit,
+  RATE_LIMIT_AUTH: rateLimit,
+  RATE_LIMIT_CAMPAIGN_CREATE: rateLimit,
+  RATE_LIMIT_CAMPAIGN_START: rateLimit,
+  EMAIL_TRANSPORT: z.preprocess(blankToUndefined, z.enum(['db', 'http']).optional()),
+  EMAIL_HTTP_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  EMAIL_HTTP_KEY: z.preprocess(blankToUndefined, z.string().optional()),
+  EMAIL_HTTP_TIMEOUT_MS: int(1, 120_000),
+  EMAIL_FROM: z.preprocess(blankToUndefined, z.string().max(320).optional()),
   DB_CONNECTION_MODE: z.preprocess(blankToUndefined, z.enum(['pool', 'per-request']).optional()),
   DB_POOL_MAX: int(1, 1000),
   DB_IDLE_TIMEOUT_MS: int(1, 24 * 3600_000),
@@ -87,7 +164,7 @@ const envSchema = z.object({
 })
 
 /** Never echoed back in an error message. */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'OPS_TOKEN'])
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'OPS_TOKEN', 'EMAIL_HTTP_KEY'])
 
 const ipOrCidr = /^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/
 
@@ -112,6 +189,10 @@ export function loadConfig(env: Env, platform: Platform): Config {
   if (badIp) {
     throw new ConfigError([{ variable: 'OPS_ALLOW_IPS', message: `not an IP address or CIDR range: ${JSON.stringify(badIp)}` }])
   }
+  const transport = e.EMAIL_TRANSPORT ?? 'db'
+  if (transport === 'http' && !e.EMAIL_HTTP_URL) {
+    throw new ConfigError([{ variable: 'EMAIL_HTTP_URL', message: 'is required when EMAIL_TRANSPORT=http' }])
+  }
 
   return {
     platform,
@@ -122,6 +203,24 @@ export function loadConfig(env: Env, platform: Platform): Config {
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS ?? 30_000,
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 1024 * 1024,
     logLevel: e.LOG_LEVEL ?? 'info',
+    trustProxyHops: e.TRUST_PROXY_HOPS ?? 0,
+    passwordIterations: e.AUTH_PBKDF2_ITERATIONS ?? 100_000,
+    emailVerificationTtlHours: e.EMAIL_VERIFICATION_TTL_HOURS ?? 72,
+    adminStatsTimeoutMs: e.ADMIN_STATS_TIMEOUT_MS ?? 2000,
+    rateLimits: {
+      api: parseRateLimit(e.RATE_LIMIT_API, { max: 100, windowS: 15 * 60 }),
+      admin: parseRateLimit(e.RATE_LIMIT_ADMIN, { max: 30, windowS: 15 * 60 }),
+      auth: parseRateLimit(e.RATE_LIMIT_AUTH, { max: 5, windowS: 15 * 60 }),
+      campaignCreate: parseRateLimit(e.RATE_LIMIT_CAMPAIGN_CREATE, { max: 20, windowS: 3600 }),
+      campaignStart: parseRateLimit(e.RATE_LIMIT_CAMPAIGN_START, { max: 10, windowS: 60 }),
+    },
+    email: {
+      transport,
+      httpUrl: e.EMAIL_HTTP_URL,
+      httpKey: e.EMAIL_HTTP_KEY,
+      httpTimeoutMs: e.EMAIL_HTTP_TIMEOUT_MS ?? 10_000,
+      from: e.EMAIL_FROM ?? 'lowtide <no-reply@lowtide.local>',
+    },
     db: {
       url: e.DATABASE_URL,
       mode: e.DB_CONNECTION_MODE ?? (platform === 'worker' ? 'per-request' : 'pool'),

@@ -5,7 +5,15 @@
 import { HTTPException } from 'hono/http-exception'
 import { ZodError } from 'zod'
 import type { Logger } from './logger.js'
-import { DbUnavailableError, QUERY_CANCELED, ScopeClosedError, sqlState } from './db/errors.js'
+import {
+  CHECK_VIOLATION,
+  DbUnavailableError,
+  FOREIGN_KEY_VIOLATION,
+  QUERY_CANCELED,
+  ScopeClosedError,
+  UNIQUE_VIOLATION,
+  sqlState,
+} from './db/errors.js'
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown }
@@ -73,6 +81,15 @@ export function toAppError(err: unknown): AppError | undefined {
   // Class 08 (connection exception) and 57P0x (server shutting down, admin command).
   if (state?.startsWith('08') || state?.startsWith('57P0')) {
     return new AppError(503, 'db_unavailable', 'the database connection was lost', undefined, { 'Retry-After': '1' })
+  }
+  // Safety net for values that passed validation but not Postgres (a date out of its range, a
+  // number too large): class 22 is "data exception", caused by the input, so it is the client's 400.
+  if (state?.startsWith('22')) {
+    return new AppError(400, 'invalid_value', 'a value is out of range or malformed')
+  }
+  if (state === UNIQUE_VIOLATION) return new AppError(409, 'conflict', 'this conflicts with an existing resource')
+  if (state === CHECK_VIOLATION || state === FOREIGN_KEY_VIOLATION) {
+    return new AppError(409, 'conflict', 'the change would break a constraint of the data')
   }
   if (err instanceof HTTPException) {
     const status = err.status

@@ -8,14 +8,16 @@ import { startNodeServer } from '../functions/node.js'
 import { loadConfig } from '../src/config.js'
 import { memoryLogger } from '../src/logger.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
+import { TEST_ENV } from './helpers/app.js'
 import { plainRequest, runBounded } from './helpers/http.js'
+import { seedUser } from './helpers/users.js'
 
 let db: TestDatabase
 let userId: string
+let auth: Record<string, string>
 beforeAll(async () => {
   db = await freshDatabase()
-  const { rows } = await db.observer.query<{ id: string }>(`INSERT INTO users (email) VALUES ('drain@example.com') RETURNING id`)
-  userId = rows[0]!.id
+  ;({ id: userId, auth } = await seedUser(db.observer))
 })
 afterAll(() => db.drop())
 
@@ -27,15 +29,15 @@ describe('drain to zero through the Node entry', () => {
     const appName = uniqueAppName('drain-pool')
     const idleTimeoutMs = 1000
     const config = loadConfig(
-      { DATABASE_URL: db.url, PORT: '0', DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: String(idleTimeoutMs), DB_POOL_MAX: '5' },
+      { ...TEST_ENV, DATABASE_URL: db.url, PORT: '0', DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: String(idleTimeoutMs), DB_POOL_MAX: '5' },
       'node',
     )
     const server = await startNodeServer(config, { logger: memoryLogger() })
 
     const statuses = await runBounded(200, 10, async (i) => {
       const res = i % 4 === 0
-        ? await plainRequest(`${server.url}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `u${i}@example.com` }) })
-        : await plainRequest(`${server.url}/v1/users/${userId}`)
+        ? await plainRequest(`${server.url}/v1/contacts`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ email: `u${i}@example.com` }) })
+        : await plainRequest(`${server.url}/v1/users/${userId}`, { headers: auth })
       return res.status
     })
     expect(statuses.filter((s) => s !== 200 && s !== 201)).toEqual([])
@@ -57,10 +59,10 @@ describe('drain to zero through the Node entry', () => {
   it('connection per request: 0 server connections right after each response', async () => {
     const timersBefore = refedTimeouts()
     const appName = uniqueAppName('drain-per-request')
-    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', DB_APPLICATION_NAME: appName, DB_CONNECTION_MODE: 'per-request' }, 'node')
+    const config = loadConfig({ ...TEST_ENV, DATABASE_URL: db.url, PORT: '0', DB_APPLICATION_NAME: appName, DB_CONNECTION_MODE: 'per-request' }, 'node')
     const server = await startNodeServer(config, { logger: memoryLogger() })
     for (let i = 0; i < 20; i++) {
-      const res = await plainRequest(`${server.url}/v1/users/${userId}`)
+      const res = await plainRequest(`${server.url}/v1/users/${userId}`, { headers: auth })
       expect(res.status).toBe(200)
       expect(await db.connections(appName)).toEqual([])
     }
@@ -71,7 +73,7 @@ describe('drain to zero through the Node entry', () => {
 
   it('a client that disconnects mid-request gets its statement cancelled and its connection released', async () => {
     const appName = uniqueAppName('drain-abort')
-    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '500' }, 'node')
+    const config = loadConfig({ ...TEST_ENV, DATABASE_URL: db.url, PORT: '0', DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '500' }, 'node')
     const server = await startNodeServer(config, {
       logger: memoryLogger(),
       extend: (app) => app.get('/test/sleep', async (c) => c.json((await c.get('db').query('SELECT pg_sleep(20)')).rows)),
@@ -90,7 +92,7 @@ describe('drain to zero through the Node entry', () => {
   it('a request past REQUEST_TIMEOUT_MS gets 504, its statement cancelled, and no timer is left', async () => {
     const timersBefore = refedTimeouts()
     const appName = uniqueAppName('drain-timeout')
-    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', DB_APPLICATION_NAME: appName, REQUEST_TIMEOUT_MS: '300', DB_IDLE_TIMEOUT_MS: '500' }, 'node')
+    const config = loadConfig({ ...TEST_ENV, DATABASE_URL: db.url, PORT: '0', DB_APPLICATION_NAME: appName, REQUEST_TIMEOUT_MS: '300', DB_IDLE_TIMEOUT_MS: '500' }, 'node')
     const server = await startNodeServer(config, {
       logger: memoryLogger(),
       extend: (app) => app.get('/test/sleep', async (c) => c.json((await c.get('db').query('SELECT pg_sleep(20)')).rows)),

@@ -1,7 +1,7 @@
 /** functions/lambda.ts fed real API Gateway v2 events, warm, on a real pool. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLambdaHandler, type LambdaHandler } from '../functions/lambda.js'
-import { TEST_OPS_TOKEN } from './helpers/app.js'
+import { TEST_ENV, TEST_OPS_TOKEN } from './helpers/app.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
 import { httpApiEvent, lambdaContext } from './helpers/lambda-events.js'
 
@@ -9,10 +9,11 @@ let db: TestDatabase
 let handler: LambdaHandler
 const appName = uniqueAppName('lambda')
 let maxSeen = 0
+let apiKey = ''
 
 beforeAll(async () => {
   db = await freshDatabase()
-  handler = createLambdaHandler({ DATABASE_URL: db.url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '500', LOG_LEVEL: 'silent' })
+  handler = createLambdaHandler({ ...TEST_ENV, DATABASE_URL: db.url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '500', LOG_LEVEL: 'silent' })
 })
 afterAll(async () => {
   await handler.connections.end()
@@ -33,15 +34,19 @@ describe('Lambda entry (API Gateway HTTP API v2)', () => {
       expect(health.statusCode).toBe(200)
       expect(health.json).toEqual({ status: 'ok' })
 
-      const created = await invoke('POST', '/v1/users', { body: { email: `warm${round}@example.com` } })
+      const credentials = { email: `warm${round}@example.com`, password: 'a long enough password' }
+      const created = await invoke('POST', '/v1/auth/register', { body: credentials })
       expect(created.statusCode).toBe(201)
-      expect(created.json.email).toBe(`warm${round}@example.com`)
+      expect(created.json.user.email).toBe(`warm${round}@example.com`)
 
-      const fetched = await invoke('GET', `/v1/users/${created.json.id}`)
-      expect(fetched.statusCode).toBe(200)
-      expect(fetched.json).toEqual(created.json)
+      const login = await invoke('POST', '/v1/auth/login', { body: credentials })
+      expect(login.statusCode).toBe(200)
+      apiKey = login.json.apiKey
+      const me = await invoke('GET', '/v1/users/me', { headers: { authorization: `Bearer ${apiKey}` } })
+      expect(me.statusCode).toBe(200)
+      expect(me.json).toEqual(created.json.user)
 
-      const invalid = await invoke('POST', '/v1/users', { body: '{"email":' })
+      const invalid = await invoke('POST', '/v1/auth/register', { body: '{"email":' })
       expect(invalid.statusCode).toBe(400)
       expect(invalid.json.error.code).toBe('bad_request')
 
@@ -49,9 +54,9 @@ describe('Lambda entry (API Gateway HTTP API v2)', () => {
       expect(ready.statusCode).toBe(200)
       expect(ready.json.pools[0].max).toBe(2)
     }
-    // Warm: one pool across invocations. 3 acquires a round (POST, GET, readyz); /health and the
-    // malformed body never touch the database.
-    expect(handler.connections.stats().acquires).toBe(6)
+    // Warm: one pool across invocations. 4 acquires a round (register, login, me, readyz); /health
+    // and the malformed body never touch the database.
+    expect(handler.connections.stats().acquires).toBe(8)
   })
 
   it('uses the API Gateway source IP for the ops allow-list', async () => {
@@ -63,7 +68,8 @@ describe('Lambda entry (API Gateway HTTP API v2)', () => {
   })
 
   it('never goes above the pool max, even when invocations overlap, and drains after the idle timeout', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => invoke('POST', '/v1/users', { body: { email: `burst${i}@example.com` } })))
+    const auth = { authorization: `Bearer ${apiKey}` }
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => invoke('POST', '/v1/contacts', { body: { email: `burst${i}@example.com` }, headers: auth })))
     expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(201))
     expect(maxSeen).toBeLessThanOrEqual(2)
     await waitFor(async () => (await db.connections(appName)).length === 0, 500 + 1000)

@@ -2,7 +2,7 @@
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWorker, WORKER_BUNDLE } from '../tools/build-worker.js'
-import { TEST_OPS_TOKEN } from './helpers/app.js'
+import { TEST_ENV, TEST_OPS_TOKEN } from './helpers/app.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
 
 let db: TestDatabase
@@ -17,7 +17,7 @@ beforeAll(async () => {
     scriptPath: WORKER_BUNDLE,
     compatibilityDate: '2026-04-20',
     compatibilityFlags: ['nodejs_compat'],
-    bindings: { DATABASE_URL: db.url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: appName, LOG_LEVEL: 'warn' },
+    bindings: { ...TEST_ENV, DATABASE_URL: db.url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: appName, LOG_LEVEL: 'warn' },
   })
   await mf.ready
 })
@@ -38,22 +38,38 @@ describe('Worker in workerd', () => {
     expect(await db.connections(appName)).toEqual([])
   })
 
-  it('creates and reads users against Postgres, leaving 0 connections after each request', async () => {
-    const created = await call('/v1/users', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'edge@example.com', name: 'Edge' }),
-    })
-    expect(created.status).toBe(201)
-    expect(created.json).toMatchObject({ email: 'edge@example.com', name: 'Edge' })
-    await noConnectionsLeft()
+  it('runs every API module against Postgres, leaving 0 connections after each request', async () => {
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      call(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+    const credentials = { email: 'edge@example.com', password: 'a long enough password' }
 
-    const fetched = await call(`/v1/users/${created.json.id}`)
-    expect(fetched).toMatchObject({ status: 200, json: created.json })
+    const registered = await post('/v1/auth/register', { ...credentials, name: 'Edge' })
+    expect(registered).toMatchObject({ status: 201, json: { user: { email: 'edge@example.com', name: 'Edge', emailVerified: false } } })
     await noConnectionsLeft()
+    expect((await post('/v1/auth/register', { ...credentials, email: 'EDGE@example.com' })).status).toBe(409)
 
-    const dup = await call('/v1/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'EDGE@example.com' }) })
-    expect(dup.status).toBe(409)
+    // The verification email went through the db transport, from inside workerd.
+    const { rows } = await db.observer.query<{ body: string }>(`SELECT body FROM sent_emails WHERE to_email = 'edge@example.com' AND kind = 'verification'`)
+    const token = /^\s{2}(\S+)$/m.exec(rows[0]!.body)![1]!
+    expect((await post('/v1/auth/verify-email', { token })).json.user.emailVerified).toBe(true)
+
+    const login = await post('/v1/auth/login', credentials)
+    expect(login.status).toBe(200)
+    const auth = { authorization: `Bearer ${login.json.apiKey}` }
+    await db.observer.query(`UPDATE users SET role = 'admin', credit_balance = 5 WHERE email = 'edge@example.com'`)
+
+    expect(await call('/v1/users/me', { headers: auth })).toMatchObject({ status: 200, json: { email: 'edge@example.com', role: 'admin' } })
+    expect(await call('/v1/credits', { headers: auth })).toMatchObject({ status: 200, json: { balance: 5 } })
+    const contact = await post('/v1/contacts', { email: 'c@example.com', firstName: 'Cy' }, auth)
+    expect(contact.status).toBe(201)
+    expect((await call('/v1/contacts', { headers: auth })).json.items).toHaveLength(1)
+    const campaign = await post('/v1/campaigns', { name: 'Edge', fromEmail: 'me@example.com', subject: 'Hi {{firstName}}', body: 'Hello', contactIds: [contact.json.id] }, auth)
+    expect(campaign).toMatchObject({ status: 201, json: { status: 'draft', contactCount: 1 } })
+    const started = await post(`/v1/campaigns/${campaign.json.id}/start`, {}, auth)
+    expect(started).toMatchObject({ status: 200, json: { status: 'running', stats: { pending: 1 } } })
+    const hook = await post('/v1/webhooks', { url: 'https://example.com/hook', eventTypes: ['email.sent'] }, auth)
+    expect(hook.json.secret).toMatch(/^whsec_/)
+    expect(await call('/v1/admin/stats', { headers: auth })).toMatchObject({ status: 200, json: { degraded: false, users: { total: 1 } } })
     await noConnectionsLeft()
   })
 
@@ -67,11 +83,11 @@ describe('Worker in workerd', () => {
   })
 
   it('turns bad input into 4xx JSON, never a 500', async () => {
-    const malformed = await call('/v1/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email"' })
+    const malformed = await call('/v1/auth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email"' })
     expect(malformed).toMatchObject({ status: 400, json: { error: { code: 'bad_request' } } })
-    const wrongType = await call('/v1/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":5}' })
+    const wrongType = await call('/v1/auth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":5}' })
     expect(wrongType).toMatchObject({ status: 400, json: { error: { code: 'validation_failed' } } })
-    const huge = await call('/v1/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x@example.com', name: 'x'.repeat(2_000_000) }) })
+    const huge = await call('/v1/auth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x@example.com', password: 'x'.repeat(2_000_000) }) })
     expect(huge).toMatchObject({ status: 413, json: { error: { code: 'payload_too_large' } } })
     expect((await call('/missing')).status).toBe(404)
     await noConnectionsLeft()

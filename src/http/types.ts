@@ -2,9 +2,19 @@ import type { Context } from 'hono'
 import type { Config } from '../config.js'
 import type { RequestScope } from '../db/scope.js'
 import type { ConnectionSource } from '../db/types.js'
+import type { EmailTransport } from '../domain/emails/transport.js'
 import type { Logger } from '../logger.js'
 
-export type AppEnv = { Variables: { db: RequestScope } }
+/** Who a request acts for, once `requireUser` has checked its API key. */
+export interface AuthUser {
+  id: string
+  email: string
+  role: 'user' | 'admin'
+  emailVerified: boolean
+  apiKeyId: string
+}
+
+export type AppEnv = { Variables: { db: RequestScope; user: AuthUser } }
 export type AppContext = Context<AppEnv>
 
 /** Everything platform-specific the core needs, handed in by `functions/*`. */
@@ -13,6 +23,8 @@ export interface AppDeps {
   logger: Logger
   /** Where request scopes get their connection: a shared pool, or one connection per request. */
   connections: ConnectionSource
+  /** How emails leave (`EMAIL_TRANSPORT`); built from config when not given. */
+  email?: EmailTransport
   /** The client's address as the platform knows it (socket peer, CF-Connecting-IP, API Gateway sourceIp). */
   clientIp(c: Context): string | undefined
   /**

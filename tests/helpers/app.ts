@@ -15,10 +15,23 @@ export interface TestApp {
   close(): Promise<void>
 }
 
+/**
+ * Test defaults: rate limits off (the rate-limit tests turn them on) and cheap password hashing.
+ * Spread into any env a test builds itself.
+ */
+export const TEST_ENV: Env = {
+  RATE_LIMIT_API: 'off',
+  RATE_LIMIT_ADMIN: 'off',
+  RATE_LIMIT_AUTH: 'off',
+  RATE_LIMIT_CAMPAIGN_CREATE: 'off',
+  RATE_LIMIT_CAMPAIGN_START: 'off',
+  AUTH_PBKDF2_ITERATIONS: '1000',
+}
+
 /** The real app over a real pool on `url`, driven with `app.request()` (no server). */
 export function testApp(url: string, env: Env = {}, clientIp = '203.0.113.7'): TestApp {
   const config = loadConfig(
-    { DATABASE_URL: url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: uniqueAppName(), LOG_LEVEL: 'debug', ...env },
+    { DATABASE_URL: url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: uniqueAppName(), LOG_LEVEL: 'debug', ...TEST_ENV, ...env },
     'node',
   )
   const logger = memoryLogger()
@@ -27,8 +40,15 @@ export function testApp(url: string, env: Env = {}, clientIp = '203.0.113.7'): T
   return { app, config, connections, logger, close: () => connections.end() }
 }
 
-export const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
-  method: 'POST',
+export const json = (body: unknown, headers: Record<string, string> = {}, method = 'POST'): RequestInit => ({
+  method,
   headers: { 'content-type': 'application/json', ...headers },
   body: typeof body === 'string' ? body : JSON.stringify(body),
 })
+
+/** Status and parsed JSON body (null for an empty body). */
+export async function call(t: TestApp, path: string, init: RequestInit = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await t.app.request(path, init)
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers }
+}

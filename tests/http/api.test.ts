@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { json, testApp, TEST_OPS_TOKEN, type TestApp } from '../helpers/app.js'
 import { freshDatabase, waitFor, type TestDatabase } from '../helpers/db.js'
+import { seedUser } from '../helpers/users.js'
 
 let db: TestDatabase
 let t: TestApp
@@ -24,55 +25,55 @@ describe('GET /health', () => {
 })
 
 describe('users', () => {
-  it('creates a user and reads it back', async () => {
-    const created = await bodyOf(await t.app.request('/v1/users', json({ email: 'ada@example.com', name: 'Ada' })))
-    expect(created.status).toBe(201)
-    expect(created.body).toMatchObject({ email: 'ada@example.com', name: 'Ada' })
-    expect(created.body.id).toMatch(/^[0-9a-f-]{36}$/)
-    const fetched = await bodyOf(await t.app.request(`/v1/users/${created.body.id}`))
-    expect(fetched).toEqual({ status: 200, body: created.body })
+  it('shows a user to themself and to an admin, and is a 404 to anyone else', async () => {
+    const ada = await seedUser(db.observer, { email: 'ada@example.com' })
+    const bob = await seedUser(db.observer)
+    const admin = await seedUser(db.observer, { role: 'admin' })
+    const me = await bodyOf(await t.app.request('/v1/users/me', { headers: ada.auth }))
+    expect(me).toMatchObject({ status: 200, body: { id: ada.id, email: 'ada@example.com', role: 'user', emailVerified: true } })
+    expect(await bodyOf(await t.app.request(`/v1/users/${ada.id}`, { headers: ada.auth }))).toEqual(me)
+    expect(await bodyOf(await t.app.request(`/v1/users/${ada.id}`, { headers: admin.auth }))).toEqual(me)
+    const other = await bodyOf(await t.app.request(`/v1/users/${ada.id}`, { headers: bob.auth }))
+    const unknown = await bodyOf(await t.app.request('/v1/users/00000000-0000-4000-8000-000000000000', { headers: bob.auth }))
+    expect(other).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } })
+    expect(unknown).toEqual(other)
   })
 
-  it('answers 409 for an email already registered, whatever its case', async () => {
-    await t.app.request('/v1/users', json({ email: 'grace@example.com' }))
-    const dup = await bodyOf(await t.app.request('/v1/users', json({ email: 'Grace@Example.com' })))
-    expect(dup.status).toBe(409)
-    expect(dup.body.error.code).toBe('email_taken')
-    const { rows } = await db.observer.query(`SELECT count(*)::int AS n FROM users WHERE lower(email) = 'grace@example.com'`)
-    expect(rows[0].n).toBe(1)
-  })
-
-  it('answers 404 for an unknown id and 400 for a malformed one', async () => {
-    const missing = await bodyOf(await t.app.request('/v1/users/00000000-0000-4000-8000-000000000000'))
-    expect(missing).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } })
-    const malformed = await bodyOf(await t.app.request('/v1/users/not-a-uuid'))
+  it('answers 400 for a malformed id and 401 without a key', async () => {
+    const u = await seedUser(db.observer)
+    const malformed = await bodyOf(await t.app.request('/v1/users/not-a-uuid', { headers: u.auth }))
     expect(malformed.status).toBe(400)
     expect(malformed.body.error.details[0].path).toBe('id')
+    expect((await t.app.request(`/v1/users/${u.id}`)).status).toBe(401)
   })
 })
 
 describe('bad input never gives a 500', () => {
-  const cases: [string, RequestInit, number, string][] = [
-    ['malformed JSON', json('{"email": '), 400, 'bad_request'],
-    ['a JSON array', json('[1,2]'), 400, 'validation_failed'],
-    ['a wrong type', json({ email: 42 }), 400, 'validation_failed'],
-    ['a missing field', json({ name: 'x' }), 400, 'validation_failed'],
-    ['an invalid email', json({ email: 'not-an-email' }), 400, 'validation_failed'],
-    ['an unknown field', json({ email: 'u@example.com', admin: true }), 400, 'validation_failed'],
-    ['a name of the wrong type', json({ email: 'u@example.com', name: ['x'] }), 400, 'validation_failed'],
-    ['no content type', { method: 'POST', body: '{"email":"v@example.com"}' }, 400, 'validation_failed'],
-    ['a body over the limit', json({ email: 'big@example.com', name: 'x'.repeat(10_000) }), 413, 'payload_too_large'],
+  let auth: Record<string, string>
+  beforeAll(async () => {
+    auth = (await seedUser(db.observer)).auth
+  })
+  const cases: [string, () => RequestInit, number, string][] = [
+    ['malformed JSON', () => json('{"email": ', auth), 400, 'bad_request'],
+    ['a JSON array', () => json('[1,2]', auth), 400, 'validation_failed'],
+    ['a wrong type', () => json({ email: 42 }, auth), 400, 'validation_failed'],
+    ['a missing field', () => json({ firstName: 'x' }, auth), 400, 'validation_failed'],
+    ['an invalid email', () => json({ email: 'not-an-email' }, auth), 400, 'validation_failed'],
+    ['an unknown field', () => json({ email: 'u@example.com', admin: true }, auth), 400, 'validation_failed'],
+    ['a name of the wrong type', () => json({ email: 'u@example.com', firstName: ['x'] }, auth), 400, 'validation_failed'],
+    ['no content type', () => ({ method: 'POST', headers: auth, body: '{"email":"v@example.com"}' }), 400, 'validation_failed'],
+    ['a body over the limit', () => json({ email: 'big@example.com', firstName: 'x'.repeat(10_000) }, auth), 413, 'payload_too_large'],
   ]
   it.each(cases)('%s → %i %s', async (_label, init, status, code) => {
-    const res = await bodyOf(await t.app.request('/v1/users', init))
+    const res = await bodyOf(await t.app.request('/v1/contacts', init()))
     expect(res.status).toBe(status)
     expect(res.body.error.code).toBe(code)
     expect(typeof res.body.error.message).toBe('string')
   })
 
   it('names the failing fields', async () => {
-    const res = await bodyOf(await t.app.request('/v1/users', json({ email: 1, name: 2 })))
-    expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['email', 'name'])
+    const res = await bodyOf(await t.app.request('/v1/contacts', json({ email: 1, firstName: 2 }, auth)))
+    expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['email', 'firstName'])
   })
 
   it('413s a streamed body over the limit that announced no length', async () => {
@@ -82,9 +83,9 @@ describe('bad input never gives a 500', () => {
         controller.close()
       },
     })
-    const req = new Request('http://local/v1/users', {
+    const req = new Request('http://local/v1/contacts', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: chunks,
       duplex: 'half',
     } as RequestInit)
@@ -93,8 +94,8 @@ describe('bad input never gives a 500', () => {
   })
 
   it('answers JSON 404 for an unknown route or method', async () => {
-    for (const [method, path] of [['GET', '/nope'], ['DELETE', '/v1/users/00000000-0000-4000-8000-000000000000'], ['PUT', '/health']]) {
-      const res = await bodyOf(await t.app.request(path!, { method }))
+    for (const [method, path] of [['GET', '/nope'], ['PUT', '/v1/users/00000000-0000-4000-8000-000000000000'], ['PUT', '/health']]) {
+      const res = await bodyOf(await t.app.request(path!, { method, headers: auth }))
       expect(res).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } })
     }
   })
@@ -143,7 +144,7 @@ describe('GET /readyz', () => {
     const res = await bodyOf(await down.app.request('/readyz', { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } }))
     expect(res.status).toBe(503)
     expect(res.body.status).toBe('unavailable')
-    const write = await down.app.request('/v1/users', json({ email: 'down@example.com' }))
+    const write = await down.app.request('/v1/auth/register', json({ email: 'down@example.com', password: 'long enough password' }))
     expect(write.status).toBe(503)
     expect(write.headers.get('retry-after')).toBe('1')
     await down.close()

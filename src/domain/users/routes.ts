@@ -1,16 +1,15 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../../http/types.js'
 import { validate } from '../../http/validate.js'
-import { createUserBody, userIdParam } from './schema.js'
-import { createUser, getUser } from './service.js'
+import { requireUser } from '../accounts/authenticate.js'
+import { userIdParam } from './schema.js'
+import { getUser } from './service.js'
 
 export function userRoutes() {
   return new Hono<AppEnv>()
-    .post('/', validate('json', createUserBody), async (c) => {
-      const user = await createUser(c.get('db'), c.req.valid('json'))
-      return c.json(user, 201, { Location: `/v1/users/${user.id}` })
-    })
+    .use('*', requireUser)
+    .get('/me', async (c) => c.json(await getUser(c.get('db'), c.get('user'), c.get('user').id)))
     .get('/:id', validate('param', userIdParam), async (c) => {
-      return c.json(await getUser(c.get('db'), c.req.valid('param').id))
+      return c.json(await getUser(c.get('db'), c.get('user'), c.req.valid('param').id))
     })
 }

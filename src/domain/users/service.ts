@@ -1,16 +1,13 @@
 import type { Db } from '../../db/types.js'
-import { AppError, notFound } from '../../errors.js'
-import { findUserById, insertUser } from './repo.js'
-import type { CreateUserInput, User } from './schema.js'
+import { notFound } from '../../errors.js'
+import type { AuthUser } from '../../http/types.js'
+import { findAccount } from '../accounts/repo.js'
+import type { AccountUser } from '../accounts/schema.js'
 
-export async function createUser(db: Db, input: CreateUserInput): Promise<User> {
-  const user = await insertUser(db, input)
-  if (!user) throw new AppError(409, 'email_taken', 'a user with this email already exists', [{ path: 'email', message: 'already registered' }])
-  return user
-}
-
-export async function getUser(db: Db, id: string): Promise<User> {
-  const user = await findUserById(db, id)
+/** A user sees themself; an admin sees anyone. Anyone else gets the same 404 as for an unknown id. */
+export async function getUser(db: Db, viewer: AuthUser, id: string): Promise<AccountUser> {
+  if (viewer.id !== id && viewer.role !== 'admin') throw notFound('user')
+  const user = await findAccount(db, id)
   if (!user) throw notFound('user')
   return user
 }

@@ -1,0 +1,35 @@
+/** `GET /openapi.json` (generated once, from the routes' zod schemas) and `GET /docs` (Swagger UI). */
+import { swaggerUI } from '@hono/swagger-ui'
+import { Hono } from 'hono'
+import { accountDocs } from './domain/accounts/docs.js'
+import { adminDocs } from './domain/admin/docs.js'
+import { campaignDocs } from './domain/campaigns/docs.js'
+import { contactDocs } from './domain/contacts/docs.js'
+import { creditDocs } from './domain/credits/docs.js'
+import { userDocs } from './domain/users/docs.js'
+import { webhookDocs } from './domain/webhooks/docs.js'
+import { describe, generateDocument, type Registry } from './http/openapi.js'
+import { z } from 'zod'
+
+function platformDocs(r: Registry) {
+  describe(r, { method: 'get', path: '/health', tag: 'ops', auth: 'none', summary: 'Liveness; touches no database', responses: { 200: z.object({ status: z.literal('ok') }) } })
+  describe(r, {
+    method: 'get', path: '/readyz', tag: 'ops', auth: 'ops', summary: 'Readiness: a database round trip, pool stats, this app\'s connections',
+    responses: { 200: z.object({ status: z.literal('ok') }).catchall(z.unknown()) },
+  })
+}
+
+let document: object | undefined
+export function openApiDocument(): object {
+  document ??= generateDocument((r) => {
+    platformDocs(r)
+    for (const register of [accountDocs, userDocs, creditDocs, contactDocs, campaignDocs, webhookDocs, adminDocs]) register(r)
+  })
+  return document
+}
+
+export function docsRoutes() {
+  return new Hono()
+    .get('/openapi.json', (c) => c.json(openApiDocument()))
+    .get('/docs', swaggerUI({ url: '/openapi.json', title: 'lowtide API' }))
+}

@@ -1,0 +1,22 @@
+/**
+ * API keys: `lt_` + 32 random bytes (base64url). Only their SHA-256 is stored: a key has 256 bits of
+ * entropy, so a fast hash is enough (unlike passwords), and lookup stays one index probe.
+ */
+import { randomToken, sha256Bytes } from '../../crypto.js'
+
+export const API_KEY_PREFIX = 'lt_'
+export const apiKeyPattern = /^lt_[A-Za-z0-9_-]{43}$/
+
+export interface NewApiKey {
+  key: string
+  /** Shown in listings to tell keys apart: `lt_` and the first 8 characters. */
+  prefix: string
+  hash: Uint8Array
+}
+
+export async function generateApiKey(): Promise<NewApiKey> {
+  const key = API_KEY_PREFIX + randomToken(32)
+  return { key, prefix: key.slice(0, 11), hash: await sha256Bytes(key) }
+}
+
+export const hashApiKey = sha256Bytes

@@ -1,0 +1,107 @@
+import { UNIQUE_VIOLATION, sqlState } from '../../db/errors.js'
+import type { Queryable } from '../../db/types.js'
+import type { AuthUser } from '../../http/types.js'
+import type { AccountUser, ApiKeyInfo } from './schema.js'
+
+export const accountColumns = `id, email, name, role, email_verified_at IS NOT NULL AS "emailVerified", to_json(created_at)#>>'{}' AS "createdAt"`
+const keyColumns = `id, name, prefix, to_json(created_at)#>>'{}' AS "createdAt", to_json(last_used_at)#>>'{}' AS "lastUsedAt", to_json(revoked_at)#>>'{}' AS "revokedAt"`
+
+/** Inserts the user and its verification token in one statement; `undefined` if the email is taken. */
+export async function insertAccount(
+  db: Queryable,
+  input: { email: string; name: string | undefined; passwordHash: string; tokenHash: Uint8Array; ttlHours: number },
+): Promise<AccountUser | undefined> {
+  try {
+    const { rows } = await db.query<AccountUser>(
+      `WITH u AS (
+         INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING ${accountColumns}
+       ), t AS (
+         INSERT INTO email_verifications (token_hash, user_id, expires_at)
+         SELECT $4, u.id, now() + make_interval(hours => $5) FROM u
+       )
+       SELECT * FROM u`,
+      [input.email, input.name ?? null, input.passwordHash, input.tokenHash, input.ttlHours],
+    )
+    return rows[0]
+  } catch (err) {
+    if (sqlState(err) === UNIQUE_VIOLATION) return undefined
+    throw err
+  }
+}
+
+export async function findLogin(db: Queryable, email: string): Promise<(AccountUser & { passwordHash: string | null }) | undefined> {
+  const { rows } = await db.query<AccountUser & { passwordHash: string | null }>(
+    `SELECT ${accountColumns}, password_hash AS "passwordHash" FROM users WHERE lower(email) = lower($1)`,
+    [email],
+  )
+  return rows[0]
+}
+
+export async function findAccount(db: Queryable, id: string): Promise<AccountUser | undefined> {
+  const { rows } = await db.query<AccountUser>(`SELECT ${accountColumns} FROM users WHERE id = $1`, [id])
+  return rows[0]
+}
+
+/** Consumes an unused, unexpired token and marks the email verified, in one statement. */
+export async function consumeVerification(db: Queryable, tokenHash: Uint8Array): Promise<AccountUser | undefined> {
+  const { rows } = await db.query<AccountUser>(
+    `WITH t AS (
+       UPDATE email_verifications SET used_at = now()
+       WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+       RETURNING user_id
+     )
+     UPDATE users SET email_verified_at = coalesce(email_verified_at, now())
+     WHERE id = (SELECT user_id FROM t)
+     RETURNING ${accountColumns}`,
+    [tokenHash],
+  )
+  return rows[0]
+}
+
+export async function insertApiKey(db: Queryable, userId: string, name: string, prefix: string, hash: Uint8Array): Promise<ApiKeyInfo> {
+  const { rows } = await db.query<ApiKeyInfo>(
+    `INSERT INTO api_keys (user_id, name, prefix, key_hash) VALUES ($1, $2, $3, $4) RETURNING ${keyColumns}`,
+    [userId, name, prefix, hash],
+  )
+  return rows[0]!
+}
+
+export async function countActiveKeys(db: Queryable, userId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL`, [userId])
+  return rows[0]!.n
+}
+
+export async function listApiKeys(db: Queryable, userId: string, keysetWhere: string, params: unknown[], limit: number): Promise<ApiKeyInfo[]> {
+  const { rows } = await db.query<ApiKeyInfo>(
+    `SELECT ${keyColumns} FROM api_keys WHERE user_id = $1 AND ${keysetWhere} ORDER BY created_at DESC, id DESC LIMIT $2`,
+    [userId, limit + 1, ...params],
+  )
+  return rows
+}
+
+export async function revokeApiKey(db: Queryable, userId: string, keyId: string): Promise<ApiKeyInfo | undefined> {
+  const { rows } = await db.query<ApiKeyInfo>(
+    `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2 RETURNING ${keyColumns}`,
+    [keyId, userId],
+  )
+  return rows[0]
+}
+
+/**
+ * Who holds this key. `last_used_at` is refreshed at most once a minute, in the same statement,
+ * so a busy key does not turn every read into a write.
+ */
+export async function authenticateKey(db: Queryable, keyHash: Uint8Array): Promise<AuthUser | undefined> {
+  const { rows } = await db.query<AuthUser>(
+    `WITH k AS (
+       SELECT id, user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+     ), touch AS (
+       UPDATE api_keys SET last_used_at = now()
+       WHERE id = (SELECT id FROM k) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+     )
+     SELECT u.id, u.email, u.role, u.email_verified_at IS NOT NULL AS "emailVerified", k.id AS "apiKeyId"
+     FROM k JOIN users u ON u.id = k.user_id`,
+    [keyHash],
+  )
+  return rows[0]
+}
