@@ -29,13 +29,18 @@ export const TEST_ENV: Env = {
 }
 
 /** The real app over a real pool on `url`, driven with `app.request()` (no server). */
-export function testApp(url: string, env: Env = {}, clientIp = '203.0.113.7'): TestApp {
+export function testApp(
+  url: string,
+  env: Env = {},
+  clientIp = '203.0.113.7',
+  wrapSource: (source: ConnectionSource) => ConnectionSource = (s) => s,
+): TestApp {
   const config = loadConfig(
     { DATABASE_URL: url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: uniqueAppName(), LOG_LEVEL: 'debug', ...TEST_ENV, ...env },
     'node',
   )
   const logger = memoryLogger()
-  const connections = createConnectionSource(config.db, url, logger)
+  const connections = wrapSource(createConnectionSource(config.db, url, logger))
   const app = createApp({ config, logger, connections, clientIp: () => clientIp })
   return { app, config, connections, logger, close: () => connections.end() }
 }

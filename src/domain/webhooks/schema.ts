@@ -16,10 +16,8 @@ export type WebhookEventType = (typeof webhookEventTypes)[number]
 const url = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .max(2048)
-  .refine((u) => {
-    const parsed = new URL(u)
-    return !parsed.username && !parsed.password
-  }, 'must not contain credentials')
+  // Refinements run even when the URL check failed: parse defensively.
+  .refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), 'must not contain credentials')
 const eventTypes = z
   .array(z.enum(webhookEventTypes))
   .min(1)
