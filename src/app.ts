@@ -48,11 +48,11 @@ export function createApp(deps: AppDeps) {
   // Only methods that carry a body pay for the limit check.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit(config.bodyLimitBytes))
   app.use('*', requestScope(appDeps))
-  app.use('/v1/*', rateLimit({ name: 'api', rule: config.rateLimits.api, subject: byIp, logger }))
+  if (config.rateLimits.api) app.use('/v1/*', rateLimit({ name: 'api', rule: config.rateLimits.api, subject: byIp, logger }))
 
   app.route('/', opsRoutes(appDeps))
   app.route('/v1/auth', accountRoutes(domain))
-  app.route('/v1/users', userRoutes())
+  app.route('/v1', userRoutes())
   app.route('/v1/credits', creditRoutes())
   app.route('/v1/contacts', contactRoutes())
   app.route('/v1/campaigns', campaignRoutes(domain))

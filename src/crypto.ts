@@ -1,9 +1,15 @@
-/** Small WebCrypto helpers (available on Node, Workers and Lambda alike). */
+/**
+ * Small crypto helpers that run the same on Node, Workers and Lambda. SHA-256 of short strings
+ * (API keys, tokens) is computed synchronously by @noble/hashes: WebCrypto's `subtle.digest` is
+ * async and, on Node 20, costs about 65 µs of CPU per call against 2 µs here — on a route that
+ * checks an API key, that was a quarter of the request's CPU time (measured with bench:http).
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
 
 const encoder = new TextEncoder()
 
-export async function sha256Bytes(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
+export function sha256Bytes(text: string): Uint8Array<ArrayBuffer> {
+  return sha256(encoder.encode(text)) as Uint8Array<ArrayBuffer>
 }
 
 /** Equal in time independent of where the arrays differ (the length is not secret). */
@@ -18,9 +24,8 @@ export function bytesEqual(x: Uint8Array, y: Uint8Array): boolean {
  * Compares two secrets in time independent of where they differ: both are hashed first, so the
  * comparison always walks 32 bytes whatever their lengths.
  */
-export async function timingSafeEqualText(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([sha256Bytes(a), sha256Bytes(b)])
-  return bytesEqual(x, y)
+export function timingSafeEqualText(a: string, b: string): boolean {
+  return bytesEqual(sha256Bytes(a), sha256Bytes(b))
 }
 
 export function toBase64(bytes: Uint8Array): string {

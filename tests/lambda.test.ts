@@ -42,7 +42,7 @@ describe('Lambda entry (API Gateway HTTP API v2)', () => {
       const login = await invoke('POST', '/v1/auth/login', { body: credentials })
       expect(login.statusCode).toBe(200)
       apiKey = login.json.apiKey
-      const me = await invoke('GET', '/v1/users/me', { headers: { authorization: `Bearer ${apiKey}` } })
+      const me = await invoke('GET', '/v1/me', { headers: { authorization: `Bearer ${apiKey}` } })
       expect(me.statusCode).toBe(200)
       expect(me.json).toEqual(created.json.user)
 

@@ -58,7 +58,7 @@ describe('Worker in workerd', () => {
     const auth = { authorization: `Bearer ${login.json.apiKey}` }
     await db.observer.query(`UPDATE users SET role = 'admin', credit_balance = 5 WHERE email = 'edge@example.com'`)
 
-    expect(await call('/v1/users/me', { headers: auth })).toMatchObject({ status: 200, json: { email: 'edge@example.com', role: 'admin' } })
+    expect(await call('/v1/me', { headers: auth })).toMatchObject({ status: 200, json: { email: 'edge@example.com', role: 'admin' } })
     expect(await call('/v1/credits', { headers: auth })).toMatchObject({ status: 200, json: { balance: 5 } })
     const contact = await post('/v1/contacts', { email: 'c@example.com', firstName: 'Cy' }, auth)
     expect(contact.status).toBe(201)

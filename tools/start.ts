@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../src/config.js'
 import { randomToken } from '../src/crypto.js'
 import { createLogger } from '../src/logger.js'
 import { defaultDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres.js'
+import { seedDemoData } from './lib/demo-data.js'
 import { migrateDatabase } from './lib/migrations.js'
 
 async function main() {
@@ -33,6 +34,7 @@ async function main() {
   try {
     const applied = await migrateDatabase(config.db.url, logger)
     logger.info('migrations up to date', { applied: applied.length })
+    const demo = process.env.LOWTIDE_DEMO_DATA === '0' ? undefined : await seedDemoData(config, config.db.url, logger)
     const server = await startNodeServer(config, { logger })
     exitOnSignals(async () => {
       await server.close()
@@ -45,7 +47,15 @@ async function main() {
     health     curl ${server.url}/health
     readiness  curl -H 'Authorization: Bearer ${config.opsToken}' ${server.url}/readyz
     ops token  ${config.opsToken}
-    database   ${embedded ? `embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${embedded.dataDir})` : 'DATABASE_URL'}
+    API docs   ${server.url}/docs
+${
+  demo
+    ? `    demo user  ${demo.email} / ${demo.password}${demo.created ? ' (created now)' : ''}
+    demo key   ${demo.apiKey}
+    try        curl -H 'Authorization: Bearer ${demo.apiKey}' ${server.url}/v1/campaigns
+`
+    : ''
+}    database   ${embedded ? `embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${embedded.dataDir})` : 'DATABASE_URL'}
   Ctrl-C stops the server and the database.
 `)
   } catch (err) {

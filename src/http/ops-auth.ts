@@ -20,7 +20,7 @@ export function opsAuth(deps: Pick<AppDeps, 'config' | 'clientIp'>): MiddlewareH
       })
     }
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1]
-    if (!token || !presented || !(await timingSafeEqualText(presented, token))) {
+    if (!token || !presented || !timingSafeEqualText(presented, token)) {
       throw new AppError(403, 'forbidden', 'invalid ops credentials')
     }
     return next()

@@ -80,7 +80,7 @@ describe('login and API keys', () => {
     expect(res.status).toBe(200)
     expect(res.body.apiKey).toMatch(/^lt_[A-Za-z0-9_-]{43}$/)
     expect(res.body.key).toMatchObject({ name: 'laptop', prefix: res.body.apiKey.slice(0, 11), revokedAt: null })
-    const me = await call(t, '/v1/users/me', { headers: { authorization: `Bearer ${res.body.apiKey}` } })
+    const me = await call(t, '/v1/me', { headers: { authorization: `Bearer ${res.body.apiKey}` } })
     expect(me).toMatchObject({ status: 200, body: { email: 'kai@example.com' } })
     // Only a hash of the key is stored.
     const { rows } = await db.observer.query(`SELECT count(*)::int AS n FROM api_keys WHERE encode(key_hash, 'escape') LIKE '%' || $1 || '%'`, [res.body.apiKey])
@@ -108,8 +108,8 @@ describe('login and API keys', () => {
     expect((await call(t, `/v1/auth/keys/${created.body.key.id}`, { method: 'DELETE', headers: other.auth })).status).toBe(404)
     const revoked = await call(t, `/v1/auth/keys/${created.body.key.id}`, { method: 'DELETE', headers: u.auth })
     expect(revoked.body.key.revokedAt).not.toBeNull()
-    expect(await call(t, '/v1/users/me', { headers: second })).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } })
-    expect((await call(t, '/v1/users/me', { headers: u.auth })).status).toBe(200)
+    expect(await call(t, '/v1/me', { headers: second })).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } })
+    expect((await call(t, '/v1/me', { headers: u.auth })).status).toBe(200)
   })
 
   it.each([

@@ -25,7 +25,7 @@ export async function seedUser(
     [email, options.role ?? 'user', options.verified ?? true, options.credits ?? 0],
   )
   const id = rows[0]!.id
-  const key = await generateApiKey()
+  const key = generateApiKey()
   await client.query(`INSERT INTO api_keys (user_id, name, prefix, key_hash) VALUES ($1, 'test', $2, $3)`, [id, key.prefix, key.hash])
   return { id, email, apiKey: key.key, auth: { authorization: `Bearer ${key.key}` } }
 }

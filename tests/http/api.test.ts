@@ -16,6 +16,15 @@ afterAll(async () => {
 
 const bodyOf = async (res: Response) => ({ status: res.status, body: (await res.json()) as any })
 
+describe('routing', () => {
+  it('compiles every route into Hono’s RegExpRouter (one regex match per request, not a trie walk)', async () => {
+    await t.app.request('/health')
+    // SmartRouter falls back to the slower TrieRouter when a route is ambiguous to RegExpRouter,
+    // e.g. a static `/users/me` beside `/users/:id`.
+    expect((t.app.router as unknown as { activeRouter: { name: string } }).activeRouter.name).toBe('RegExpRouter')
+  })
+})
+
 describe('GET /health', () => {
   it('answers ok without touching the database', async () => {
     const res = await t.app.request('/health')
@@ -29,7 +38,7 @@ describe('users', () => {
     const ada = await seedUser(db.observer, { email: 'ada@example.com' })
     const bob = await seedUser(db.observer)
     const admin = await seedUser(db.observer, { role: 'admin' })
-    const me = await bodyOf(await t.app.request('/v1/users/me', { headers: ada.auth }))
+    const me = await bodyOf(await t.app.request('/v1/me', { headers: ada.auth }))
     expect(me).toMatchObject({ status: 200, body: { id: ada.id, email: 'ada@example.com', role: 'user', emailVerified: true } })
     expect(await bodyOf(await t.app.request(`/v1/users/${ada.id}`, { headers: ada.auth }))).toEqual(me)
     expect(await bodyOf(await t.app.request(`/v1/users/${ada.id}`, { headers: admin.auth }))).toEqual(me)

@@ -24,7 +24,7 @@ describe('rate limits in Postgres', () => {
     const [a, b] = [open(db.url, env, '198.51.100.1'), open(db.url, env, '198.51.100.1')]
     const u = await seedUser(db.observer)
     const statuses = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => call(i % 2 ? a : b, '/v1/users/me', { headers: u.auth }).then((r) => r.status)),
+      Array.from({ length: 60 }, (_, i) => call(i % 2 ? a : b, '/v1/me', { headers: u.auth }).then((r) => r.status)),
     )
     expect(statuses.filter((s) => s === 200)).toHaveLength(25)
     expect(statuses.filter((s) => s === 429)).toHaveLength(35)
@@ -32,7 +32,7 @@ describe('rate limits in Postgres', () => {
     expect(b.connections.stats().acquires).toBeGreaterThan(0)
     // Another IP has its own window.
     const elsewhere = open(db.url, env, '198.51.100.2')
-    expect((await call(elsewhere, '/v1/users/me', { headers: u.auth })).status).toBe(200)
+    expect((await call(elsewhere, '/v1/me', { headers: u.auth })).status).toBe(200)
   })
 
   it('sends RateLimit-* headers, and Retry-After with the 429', async () => {
@@ -77,7 +77,7 @@ describe('rate limits in Postgres', () => {
       const login = await call(t, '/v1/auth/login', json({ email: 'x@example.com', password: 'whatever' }))
       expect(login).toMatchObject({ status: 503, body: { error: { code: 'rate_limit_unavailable' } } })
       expect(login.headers.get('retry-after')).toBe('5')
-      expect((await call(t, '/v1/users/me', { headers: u.auth })).status).toBe(200)
+      expect((await call(t, '/v1/me', { headers: u.auth })).status).toBe(200)
       expect(t.logger.records.some((r) => r.msg.startsWith('rate limit check failed'))).toBe(true)
     } finally {
       await db.observer.query(`ALTER TABLE rate_limits_away RENAME TO rate_limits`)
@@ -90,12 +90,12 @@ describe('rate limits in Postgres', () => {
     const behindOne = open(db.url, { RATE_LIMIT_API: '1/15m', TRUST_PROXY_HOPS: '1' }, '192.0.2.51')
     const spoof = (ip: string) => ({ headers: { ...u.auth, 'x-forwarded-for': `${ip}, 203.0.113.${Math.floor(Math.random() * 200)}` } })
     // Without trusted proxies a forged header changes nothing: same socket address, same window.
-    expect((await call(direct, '/v1/users/me', spoof('1.1.1.1'))).status).toBe(200)
-    expect((await call(direct, '/v1/users/me', spoof('2.2.2.2'))).status).toBe(429)
+    expect((await call(direct, '/v1/me', spoof('1.1.1.1'))).status).toBe(200)
+    expect((await call(direct, '/v1/me', spoof('2.2.2.2'))).status).toBe(429)
     // Behind one proxy, the address it appended (rightmost) is the client; the forged left part is ignored.
     const viaProxy = (proxySaw: string, forged: string) => ({ headers: { ...u.auth, 'x-forwarded-for': `${forged}, ${proxySaw}` } })
-    expect((await call(behindOne, '/v1/users/me', viaProxy('203.0.113.77', '1.1.1.1'))).status).toBe(200)
-    expect((await call(behindOne, '/v1/users/me', viaProxy('203.0.113.77', '9.9.9.9'))).status).toBe(429)
-    expect((await call(behindOne, '/v1/users/me', viaProxy('203.0.113.78', '1.1.1.1'))).status).toBe(200)
+    expect((await call(behindOne, '/v1/me', viaProxy('203.0.113.77', '1.1.1.1'))).status).toBe(200)
+    expect((await call(behindOne, '/v1/me', viaProxy('203.0.113.77', '9.9.9.9'))).status).toBe(429)
+    expect((await call(behindOne, '/v1/me', viaProxy('203.0.113.78', '1.1.1.1'))).status).toBe(200)
   })
 })

@@ -1,8 +1,10 @@
 /**
- * The baseline for bench:http: the smallest honest Hono + pg.Pool app serving the same query as
- * lowtide's GET /v1/users/:id, with the same pool size. Prints its port on stdout.
+ * The baseline for bench:http: the smallest honest Hono + pg.Pool app serving what lowtide's
+ * GET /v1/users/:id does — the same two statements (API key lookup, then the user) with the same
+ * pool size — and nothing else. Prints its port on stdout.
  */
 import type { AddressInfo } from 'node:net'
+import { createHash } from 'node:crypto'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import pg from 'pg'
@@ -13,9 +15,20 @@ const pool = new pg.Pool({
   idleTimeoutMillis: Number(process.env.DB_IDLE_TIMEOUT_MS ?? 10_000),
   application_name: process.env.DB_APPLICATION_NAME ?? 'bench-bare',
 })
+
+// The statements lowtide runs for this route (src/domain/accounts/repo.ts), verbatim in effect.
+const authSql = `WITH k AS (SELECT id, user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
+  touch AS (UPDATE api_keys SET last_used_at = now() WHERE id = (SELECT id FROM k) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))
+  SELECT u.id, u.email, u.role, u.email_verified_at IS NOT NULL AS "emailVerified", k.id AS "apiKeyId" FROM k JOIN users u ON u.id = k.user_id`
+const userSql = `SELECT id, email, name, role, email_verified_at IS NOT NULL AS "emailVerified", to_json(created_at)#>>'{}' AS "createdAt" FROM users WHERE id = $1`
+
 const app = new Hono()
 app.get('/v1/users/:id', async (c) => {
-  const { rows } = await pool.query(`SELECT id, email, name, to_json(created_at)#>>'{}' AS "createdAt" FROM users WHERE id = $1`, [c.req.param('id')])
+  const key = /^Bearer (\S+)$/.exec(c.req.header('authorization') ?? '')?.[1]
+  const viewer = key ? (await pool.query(authSql, [createHash('sha256').update(key).digest()])).rows[0] : undefined
+  if (!viewer) return c.json({ error: { code: 'invalid_api_key', message: 'unknown key' } }, 401)
+  const id = c.req.param('id')
+  const { rows } = viewer.id === id || viewer.role === 'admin' ? await pool.query(userSql, [id]) : { rows: [] }
   return rows[0] ? c.json(rows[0]) : c.json({ error: { code: 'not_found', message: 'user not found' } }, 404)
 })
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => {

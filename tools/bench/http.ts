@@ -1,6 +1,7 @@
 /**
- * `npm run bench:http`: lowtide's app against a bare Hono + pg.Pool app, same query
- * (GET /v1/users/:id), same pool size, same Postgres, in alternating rounds. Prints req/s, p99 and
+ * `npm run bench:http`: lowtide's app against a bare Hono + pg.Pool app, same statements
+ * (GET /v1/users/:id with an API key: key lookup, then the user), same pool size, same Postgres,
+ * in alternating rounds. Prints req/s, p99 and
  * server CPU time per request for each side, the connections each side opened, and
  *   ratio: <bare CPU per request ÷ lowtide CPU per request>   (target ≥ 0.95)
  * CPU per request (from /proc, best of the rounds) is the steady number on a shared machine;
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import pg from 'pg'
 import { fileURLToPath } from 'node:url'
+import { generateApiKey } from '../../src/domain/accounts/api-keys.js'
 import { migrateDatabase } from '../lib/migrations.js'
 import { cpuTimeMs, startServerProcess, type ServerProcess } from '../lib/proc.js'
 import { setUpBenchDatabase } from './database.js'
@@ -48,8 +50,14 @@ try {
   await observer.connect()
   const { rows } = await observer.query<{ id: string }>(`INSERT INTO users (email, name) VALUES ('bench@example.com', 'Bench') ON CONFLICT DO NOTHING RETURNING id`)
   const userId = rows[0]?.id ?? (await observer.query<{ id: string }>(`SELECT id FROM users WHERE email = 'bench@example.com'`)).rows[0]!.id
+  const key = generateApiKey()
+  await observer.query(`INSERT INTO api_keys (user_id, name, prefix, key_hash) VALUES ($1, 'bench', $2, $3)`, [userId, key.prefix, key.hash])
 
-  const env = (appName: string) => ({ DATABASE_URL: database.url, DB_POOL_MAX: poolMax, DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '60000', LOG_LEVEL: 'warn' })
+  // Rate limits off: the baseline has none, and at their defaults (100 per 15 min) they would answer 429s.
+  const env = (appName: string) => ({
+    DATABASE_URL: database.url, DB_POOL_MAX: poolMax, DB_APPLICATION_NAME: appName, DB_IDLE_TIMEOUT_MS: '60000', LOG_LEVEL: 'warn',
+    RATE_LIMIT_API: 'off',
+  })
   const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
   // One folder per side: Node writes a profile per thread (tsx's loader runs in its own).
   const profileArgs = (name: string) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}/${name}`] : [])
@@ -61,7 +69,7 @@ try {
   const load = (side: Side, amount: number) =>
     // sampleInt: autocannon notices the last answer at its next sample tick; the default 1 s tick
     // would pad every round with up to a second of idle time.
-    autocannon({ url: `http://127.0.0.1:${side.server.port}/v1/users/${userId}`, connections, amount, sampleInt: 50 })
+    autocannon({ url: `http://127.0.0.1:${side.server.port}/v1/users/${userId}`, headers: { authorization: `Bearer ${key.key}` }, connections, amount, sampleInt: 50 })
 
   console.log(`bench:http  GET /v1/users/:id  pool ${poolMax}  ${connections} connections  ${rounds} rounds × ${requestsPerRound} requests per side`)
   for (const side of sides) await load(side, 5000) // warm-up: JIT, pool filled

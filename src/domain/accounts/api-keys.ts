@@ -14,9 +14,9 @@ export interface NewApiKey {
   hash: Uint8Array
 }
 
-export async function generateApiKey(): Promise<NewApiKey> {
+export function generateApiKey(): NewApiKey {
   const key = API_KEY_PREFIX + randomToken(32)
-  return { key, prefix: key.slice(0, 11), hash: await sha256Bytes(key) }
+  return { key, prefix: key.slice(0, 11), hash: sha256Bytes(key) }
 }
 
 export const hashApiKey = sha256Bytes

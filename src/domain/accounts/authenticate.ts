@@ -14,7 +14,7 @@ export const requireUser: MiddlewareHandler<AppEnv> = async function requireUser
   const header = c.req.header('authorization')
   if (!header) throw new AppError(401, 'unauthorized', 'this endpoint needs Authorization: Bearer <API key>', undefined, challenge)
   const key = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1]
-  const user = key && apiKeyPattern.test(key) ? await authenticateKey(c.get('db'), await hashApiKey(key)) : undefined
+  const user = key && apiKeyPattern.test(key) ? await authenticateKey(c.get('db'), hashApiKey(key)) : undefined
   if (!user) throw new AppError(401, 'invalid_api_key', 'the API key is malformed, unknown or revoked', undefined, challenge)
   c.set('user', user)
   return next()

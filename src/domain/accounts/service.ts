@@ -35,7 +35,7 @@ export async function register(db: Db, input: RegisterInput, deps: AccountDeps):
     email: input.email,
     name: input.name,
     passwordHash,
-    tokenHash: await sha256Bytes(token),
+    tokenHash: sha256Bytes(token),
     ttlHours: deps.config.emailVerificationTtlHours,
   })
   if (!user) throw new AppError(409, 'email_taken', 'a user with this email already exists', [{ path: 'email', message: 'already registered' }])
@@ -65,13 +65,13 @@ export async function issueKey(db: Db, userId: string, name: string): Promise<{ 
   if ((await repo.countActiveKeys(db, userId)) >= MAX_ACTIVE_KEYS) {
     throw new AppError(409, 'too_many_keys', `at most ${MAX_ACTIVE_KEYS} active API keys; revoke some first`)
   }
-  const generated = await generateApiKey()
+  const generated = generateApiKey()
   const key = await repo.insertApiKey(db, userId, name, generated.prefix, generated.hash)
   return { apiKey: generated.key, key }
 }
 
 export async function verifyEmail(db: Db, token: string): Promise<AccountUser> {
-  const user = await repo.consumeVerification(db, await sha256Bytes(token))
+  const user = await repo.consumeVerification(db, sha256Bytes(token))
   if (!user) {
     throw new AppError(400, 'invalid_token', 'the verification token is unknown, used or expired', [{ path: 'token', message: 'invalid token' }])
   }

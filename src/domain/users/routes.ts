@@ -5,11 +5,11 @@ import { requireUser } from '../accounts/authenticate.js'
 import { userIdParam } from './schema.js'
 import { getUser } from './service.js'
 
+/** Mounted at `/v1`. `/me` is not `/users/me`: Hono's RegExpRouter cannot tell a static segment from `:id` at the same place. */
 export function userRoutes() {
   return new Hono<AppEnv>()
-    .use('*', requireUser)
-    .get('/me', async (c) => c.json(await getUser(c.get('db'), c.get('user'), c.get('user').id)))
-    .get('/:id', validate('param', userIdParam), async (c) => {
+    .get('/me', requireUser, async (c) => c.json(await getUser(c.get('db'), c.get('user'), c.get('user').id)))
+    .get('/users/:id', requireUser, validate('param', userIdParam), async (c) => {
       return c.json(await getUser(c.get('db'), c.get('user'), c.req.valid('param').id))
     })
 }
