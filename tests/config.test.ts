@@ -37,6 +37,11 @@ describe('configuration', () => {
     ['OPS_TOKEN', 'short'],
     ['OPS_ALLOW_IPS', '10.0.0.1, not-an-ip'],
     ['LOG_LEVEL', 'loud'],
+    ['RATE_LIMIT_API', '100 per minute'],
+    ['RATE_LIMIT_AUTH', '5/0m'],
+    ['TRUST_PROXY_HOPS', '-1'],
+    ['AUTH_PBKDF2_ITERATIONS', '200000'],
+    ['EMAIL_HTTP_URL', 'ftp://mail'],
   ])('rejects %s=%s, naming the variable', (variable, value) => {
     let error: unknown
     try {
@@ -46,6 +51,17 @@ describe('configuration', () => {
     }
     expect(error).toBeInstanceOf(ConfigError)
     expect((error as ConfigError).message).toContain(variable)
+  })
+
+  it('reads rate limits as count/window, or off', () => {
+    const c = loadConfig({ RATE_LIMIT_API: '250/10m', RATE_LIMIT_ADMIN: 'off', RATE_LIMIT_CAMPAIGN_START: '3 / 45' }, 'node')
+    expect(c.rateLimits).toMatchObject({
+      api: { max: 250, windowS: 600 },
+      admin: undefined,
+      auth: { max: 5, windowS: 900 },
+      campaignCreate: { max: 20, windowS: 3600 },
+      campaignStart: { max: 3, windowS: 45 },
+    })
   })
 
   it('never echoes a secret back in the error', () => {
