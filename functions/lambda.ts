@@ -9,10 +9,38 @@ import { loadConfig, type Env } from '../src/config.js'
 import { createConnectionSource } from '../src/db/connections.js'
 import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger } from '../src/logger.js'
+import { taskRequest } from '../src/tasks/trigger.js'
+import { schedules } from '../cron/schedules.js'
+
+/**
+ * An EventBridge schedule: either the input that `serverless.yml` sets (`{"lowtideTask", "scheduledAt"}`,
+ * the time filled in from the event by an input transformer), or the raw scheduled event, whose rule
+ * is named `lowtide-<task>`.
+ */
+export type ScheduleEvent =
+  | { lowtideTask: string; scheduledAt?: string }
+  | { source: 'aws.events'; 'detail-type': 'Scheduled Event'; time: string; resources: string[] }
+
+export interface TaskRunResult {
+  task: string
+  statusCode: number
+  body: unknown
+}
 
 export interface LambdaHandler {
-  (event: LambdaEvent, context: LambdaContext): Promise<APIGatewayProxyResult>
+  (event: LambdaEvent | ScheduleEvent, context: LambdaContext): Promise<APIGatewayProxyResult | TaskRunResult>
   connections: ConnectionSource
+}
+
+function scheduledTask(event: unknown): { name: string; scheduledAt?: Date } | undefined {
+  const e = event as Record<string, unknown>
+  if (typeof e.lowtideTask === 'string') return { name: e.lowtideTask, scheduledAt: typeof e.scheduledAt === 'string' ? new Date(e.scheduledAt) : undefined }
+  if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event' && Array.isArray(e.resources)) {
+    const rule = String(e.resources[0] ?? '').split('/').pop() ?? ''
+    const name = rule.replace(/^lowtide-/, '')
+    return { name, scheduledAt: typeof e.time === 'string' ? new Date(e.time) : undefined }
+  }
+  return undefined
 }
 
 export function createLambdaHandler(env: Env): LambdaHandler {
@@ -25,15 +53,28 @@ export function createLambdaHandler(env: Env): LambdaHandler {
     logger,
     connections,
     clientIp: (c) => getConnInfo(c).remote.address,
+    schedules,
   })
   const run = handle(app)
-  return Object.assign((event: LambdaEvent, context: LambdaContext) => run(event, context), { connections })
+  const runTask = async (task: { name: string; scheduledAt?: Date }): Promise<TaskRunResult> => {
+    // The same signed route as every other trigger, through app.fetch: no network hop.
+    const request = taskRequest('https://lowtide.internal', task.name, { secret: config.tasks.signingSecret, scheduledAt: task.scheduledAt, trigger: 'eventbridge' })
+    const res = await app.fetch(request)
+    const body: unknown = await res.json()
+    logger[res.ok ? 'info' : 'error']('scheduled task', { task: task.name, status: res.status })
+    return { task: task.name, statusCode: res.status, body }
+  }
+  const handler = (event: LambdaEvent | ScheduleEvent, context: LambdaContext) => {
+    const task = scheduledTask(event)
+    return task ? runTask(task) : run(event as LambdaEvent, context)
+  }
+  return Object.assign(handler, { connections })
 }
 
 let cached: LambdaHandler | undefined
 
 /** The deployed handler: built on the first invocation of an execution environment, then reused. */
-export const handler = (event: LambdaEvent, context: LambdaContext) => {
+export const handler = (event: LambdaEvent | ScheduleEvent, context: LambdaContext) => {
   cached ??= createLambdaHandler(process.env)
   return cached(event, context)
 }

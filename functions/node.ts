@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, type Config } from '../src/config.js'
 import { createConnectionSource } from '../src/db/connections.js'
 import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger, type Logger } from '../src/logger.js'
+import { schedules } from '../cron/schedules.js'
 
 export interface NodeServer {
   url: string
@@ -36,6 +37,7 @@ export async function startNodeServer(config: Config, options: NodeServerOptions
     connections,
     clientIp: (c) => getConnInfo(c).remote.address,
     onClientGone: watchClientGone,
+    schedules,
   })
   options.extend?.(app)
   const server = await new Promise<ServerType>((resolve, reject) => {

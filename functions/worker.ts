@@ -10,6 +10,9 @@ import { ConfigError, loadConfig, type Env as StringEnv } from '../src/config.js
 import { createConnectionSource } from '../src/db/connections.js'
 import { AppError, errorResponse } from '../src/errors.js'
 import { createLogger } from '../src/logger.js'
+import { tasksForCron } from '../src/tasks/registry.js'
+import { taskRequest } from '../src/tasks/trigger.js'
+import { schedules } from '../cron/schedules.js'
 
 export interface WorkerEnv {
   HYPERDRIVE?: { connectionString: string }
@@ -17,35 +20,60 @@ export interface WorkerEnv {
 }
 
 /** One app per isolate and env; building it per request would re-register every route. */
-const apps = new WeakMap<object, App>()
+const apps = new WeakMap<object, { app: App; signingSecret: string | undefined }>()
 
-function appFor(env: WorkerEnv): App {
-  let app = apps.get(env)
-  if (app) return app
+function appFor(env: WorkerEnv): { app: App; signingSecret: string | undefined } {
+  const built = apps.get(env)
+  if (built) return built
   const strings: StringEnv = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string')) as StringEnv
   const config = loadConfig(strings, 'worker')
   const connectionString = env.HYPERDRIVE?.connectionString ?? config.db.url
   if (!connectionString) throw new ConfigError([{ variable: 'DATABASE_URL', message: 'required (or a HYPERDRIVE binding)' }])
   const logger = createLogger(config.logLevel)
-  app = createApp({
+  const app = createApp({
     config,
     logger,
     connections: createConnectionSource(config.db, connectionString, logger),
     clientIp: (c) => c.req.header('cf-connecting-ip'),
     defer: (c, work) => c.executionCtx.waitUntil(work),
+    schedules,
   })
-  apps.set(env, app)
-  return app
+  const entry = { app, signingSecret: config.tasks.signingSecret }
+  apps.set(env, entry)
+  return entry
+}
+
+interface ScheduledEvent {
+  cron: string
+  scheduledTime: number
 }
 
 export default {
   fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Response | Promise<Response> {
     try {
-      return appFor(env).fetch(request, env, ctx)
+      return appFor(env).app.fetch(request, env, ctx)
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err
       console.error(err.message)
       return errorResponse(new AppError(500, 'config_invalid', err.message))
+    }
+  },
+
+  /**
+   * A cron trigger: each task registered under this cron string runs through the same signed
+   * `POST /tasks/<name>` as any other trigger, via `app.fetch` (no network hop), kept alive with
+   * `ctx.waitUntil`. The occurrence is the trigger's own scheduled time.
+   */
+  scheduled(event: ScheduledEvent, env: WorkerEnv, ctx: ExecutionContext): void {
+    const { app, signingSecret } = appFor(env)
+    const scheduledAt = new Date(event.scheduledTime)
+    for (const name of tasksForCron(schedules, event.cron)) {
+      const run = (async () => {
+        const res = await app.fetch(taskRequest('https://lowtide.internal', name, { secret: signingSecret, scheduledAt, trigger: 'cron' }), env, ctx)
+        const text = await res.text()
+        console.log(JSON.stringify({ level: res.ok ? 'info' : 'error', msg: 'scheduled task', task: name, cron: event.cron, status: res.status, result: text.slice(0, 500) }))
+      })()
+      ctx.waitUntil(run)
     }
   },
 }

@@ -20,6 +20,9 @@ import { rateLimit } from './http/rate-limit.js'
 import { requestScope } from './http/request-scope.js'
 import type { AppDeps, AppEnv } from './http/types.js'
 import { opsRoutes } from './ops/routes.js'
+import { randomToken } from './crypto.js'
+import { prepareTasks } from './tasks/registry.js'
+import { taskRoutes } from './tasks/routes.js'
 
 export type { AppDeps } from './http/types.js'
 
@@ -35,7 +38,10 @@ export function createApp(deps: AppDeps) {
     campaignCreate: rateLimit({ name: 'campaign-create', rule: config.rateLimits.campaignCreate, subject: byUser, logger }),
     campaignStart: rateLimit({ name: 'campaign-start', rule: config.rateLimits.campaignStart, subject: byUser, logger }),
   }
-  const domain: DomainDeps = { config, logger, email: deps.email ?? createEmailTransport(config.email), limits }
+  const fetchImpl = deps.fetch ?? ((input, init) => fetch(input, init))
+  const domain: DomainDeps = { config, logger, email: deps.email ?? createEmailTransport(config.email), fetch: fetchImpl, limits }
+  const tasks = prepareTasks(deps.schedules ?? [], { config, logger, email: domain.email, fetch: fetchImpl }, config)
+  const holder = deps.instanceId ?? `${config.platform}-${randomToken(6)}`
 
   const app = new Hono<AppEnv>()
   app.onError((err) => renderError(err, logger))
@@ -51,6 +57,7 @@ export function createApp(deps: AppDeps) {
   if (config.rateLimits.api) app.use('/v1/*', rateLimit({ name: 'api', rule: config.rateLimits.api, subject: byIp, logger }))
 
   app.route('/', opsRoutes(appDeps))
+  app.route('/tasks', taskRoutes({ tasks, config: config.tasks, logger, holder }))
   app.route('/v1/auth', accountRoutes(domain))
   app.route('/v1', userRoutes())
   app.route('/v1/credits', creditRoutes())

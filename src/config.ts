@@ -59,6 +59,37 @@ export interface EmailConfig {
   from: string
 }
 
+export interface TaskConfig {
+  /** HMAC key of signed task and queue requests; `nextSigningSecret` is also accepted (rotation). */
+  signingSecret: string | undefined
+  nextSigningSecret: string | undefined
+  /** `Authorization: Bearer <CRON_SECRET>` is accepted instead of a signature (plain HTTP crons). */
+  cronSecret: string | undefined
+  /** Time budget of one task run. @default 25000 */
+  budgetMs: number
+  /** @default 30 */
+  ledgerRetentionDays: number
+}
+
+export interface DispatchConfig {
+  /** Emails claimed per batch. @default 100 */
+  batchSize: number
+  /** Concurrent sends per user (seed: 3–5). @default 3 */
+  concurrencyPerUser: number
+  /** Sends per second per user. @default 10 × concurrency */
+  ratePerUser: number
+  /** Attempts before a failing email is marked failed. @default 5 */
+  maxAttempts: number
+}
+
+export interface ChatAgentConfig {
+  /** Users are synced to `<url>/users`; unset turns the sync off. */
+  url: string | undefined
+  token: string | undefined
+  /** @default 2000 */
+  timeoutMs: number
+}
+
 export interface Config {
   platform: Platform
   port: number
@@ -80,8 +111,13 @@ export interface Config {
   emailVerificationTtlHours: number
   /** Statement timeout of each sub-query of `GET /v1/admin/stats`. @default 2000 */
   adminStatsTimeoutMs: number
+  /** Hours between email verification reminders (at most 3). @default 24 */
+  verificationReminderSpacingHours: number
   rateLimits: RateLimitConfig
   email: EmailConfig
+  tasks: TaskConfig
+  dispatch: DispatchConfig
+  chatAgent: ChatAgentConfig
   db: DbConfig
 }
 
@@ -146,6 +182,19 @@ const envSchema = z.object({
   EMAIL_HTTP_KEY: z.preprocess(blankToUndefined, z.string().optional()),
   EMAIL_HTTP_TIMEOUT_MS: int(1, 120_000),
   EMAIL_FROM: z.preprocess(blankToUndefined, z.string().max(320).optional()),
+  TASK_SIGNING_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  TASK_SIGNING_SECRET_NEXT: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  CRON_SECRET: z.preprocess(blankToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  TASK_BUDGET_MS: int(100, 15 * 60_000),
+  TASK_LEDGER_RETENTION_DAYS: int(1, 3650),
+  DISPATCH_BATCH_SIZE: int(1, 1000),
+  DISPATCH_CONCURRENCY_PER_USER: int(1, 50),
+  DISPATCH_RATE_PER_USER: int(1, 100_000),
+  DISPATCH_MAX_ATTEMPTS: int(1, 50),
+  VERIFICATION_REMINDER_SPACING_HOURS: int(1, 24 * 30),
+  CHAT_AGENT_SERVER_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  CHAT_AGENT_TOKEN: z.preprocess(blankToUndefined, z.string().optional()),
+  CHAT_AGENT_SYNC_TIMEOUT_MS: int(1, 60_000),
   DB_CONNECTION_MODE: z.preprocess(blankToUndefined, z.enum(['pool', 'per-request']).optional()),
   DB_POOL_MAX: int(1, 1000),
   DB_IDLE_TIMEOUT_MS: int(1, 24 * 3600_000),
@@ -164,7 +213,7 @@ const envSchema = z.object({
 })
 
 /** Never echoed back in an error message. */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'OPS_TOKEN', 'EMAIL_HTTP_KEY'])
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'OPS_TOKEN', 'EMAIL_HTTP_KEY', 'TASK_SIGNING_SECRET', 'TASK_SIGNING_SECRET_NEXT', 'CRON_SECRET', 'CHAT_AGENT_TOKEN'])
 
 const ipOrCidr = /^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/
 
@@ -213,6 +262,25 @@ export function loadConfig(env: Env, platform: Platform): Config {
       auth: parseRateLimit(e.RATE_LIMIT_AUTH, { max: 5, windowS: 15 * 60 }),
       campaignCreate: parseRateLimit(e.RATE_LIMIT_CAMPAIGN_CREATE, { max: 20, windowS: 3600 }),
       campaignStart: parseRateLimit(e.RATE_LIMIT_CAMPAIGN_START, { max: 10, windowS: 60 }),
+    },
+    verificationReminderSpacingHours: e.VERIFICATION_REMINDER_SPACING_HOURS ?? 24,
+    tasks: {
+      signingSecret: e.TASK_SIGNING_SECRET,
+      nextSigningSecret: e.TASK_SIGNING_SECRET_NEXT,
+      cronSecret: e.CRON_SECRET,
+      budgetMs: e.TASK_BUDGET_MS ?? 25_000,
+      ledgerRetentionDays: e.TASK_LEDGER_RETENTION_DAYS ?? 30,
+    },
+    dispatch: {
+      batchSize: e.DISPATCH_BATCH_SIZE ?? 100,
+      concurrencyPerUser: e.DISPATCH_CONCURRENCY_PER_USER ?? 3,
+      ratePerUser: e.DISPATCH_RATE_PER_USER ?? 10 * (e.DISPATCH_CONCURRENCY_PER_USER ?? 3),
+      maxAttempts: e.DISPATCH_MAX_ATTEMPTS ?? 5,
+    },
+    chatAgent: {
+      url: e.CHAT_AGENT_SERVER_URL,
+      token: e.CHAT_AGENT_TOKEN,
+      timeoutMs: e.CHAT_AGENT_SYNC_TIMEOUT_MS ?? 2000,
     },
     email: {
       transport,

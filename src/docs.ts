@@ -10,12 +10,24 @@ import { userDocs } from './domain/users/docs.js'
 import { webhookDocs } from './domain/webhooks/docs.js'
 import { describe, generateDocument, type Registry } from './http/openapi.js'
 import { z } from 'zod'
+import { taskBody, taskParam } from './tasks/routes.js'
 
 function platformDocs(r: Registry) {
   describe(r, { method: 'get', path: '/health', tag: 'ops', auth: 'none', summary: 'Liveness; touches no database', responses: { 200: z.object({ status: z.literal('ok') }) } })
   describe(r, {
     method: 'get', path: '/readyz', tag: 'ops', auth: 'ops', summary: 'Readiness: a database round trip, pool stats, this app\'s connections',
     responses: { 200: z.object({ status: z.literal('ok') }).catchall(z.unknown()) },
+  })
+  describe(r, {
+    method: 'post', path: '/tasks/:name', tag: 'tasks', auth: 'signed', summary: 'Run one occurrence of a task from the schedule registry',
+    params: taskParam, body: taskBody,
+    responses: {
+      200: z.object({
+        runId: z.uuid(), task: z.string(), scheduledAt: z.string(), status: z.enum(['succeeded', 'duplicate']),
+        processed: z.number().int(), more: z.boolean(), caughtUp: z.number().int(), skipped: z.number().int(),
+      }).catchall(z.unknown()),
+    },
+    errors: { 409: 'The task is running elsewhere (overlap policy skip); details carry its run id' },
   })
 }
 

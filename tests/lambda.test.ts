@@ -1,5 +1,6 @@
 /** functions/lambda.ts fed real API Gateway v2 events, warm, on a real pool. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { APIGatewayProxyResult } from 'hono/aws-lambda'
 import { createLambdaHandler, type LambdaHandler } from '../functions/lambda.js'
 import { TEST_ENV, TEST_OPS_TOKEN } from './helpers/app.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
@@ -21,7 +22,7 @@ afterAll(async () => {
 })
 
 async function invoke(...args: Parameters<typeof httpApiEvent>) {
-  const result = await handler(httpApiEvent(...args), lambdaContext())
+  const result = (await handler(httpApiEvent(...args), lambdaContext())) as APIGatewayProxyResult
   const server = (await db.connections(appName)).length
   maxSeen = Math.max(maxSeen, server, handler.connections.stats().total)
   return { ...result, json: JSON.parse(result.body) }

@@ -17,5 +17,6 @@ export interface DomainDeps {
   config: Config
   logger: Logger
   email: EmailTransport
+  fetch: typeof fetch
   limits: RouteLimits
 }

@@ -15,7 +15,7 @@ export interface RouteDoc {
   summary: string
   tag: string
   /** `user`: API key; `admin`: API key of an admin; `ops`: OPS_TOKEN; `signed`: task/queue signature. */
-  auth: 'none' | 'user' | 'admin' | 'ops'
+  auth: 'none' | 'user' | 'admin' | 'ops' | 'signed'
   params?: ZodObject
   query?: ZodObject
   body?: ZodType
@@ -58,7 +58,7 @@ export function describe(registry: Registry, doc: RouteDoc): void {
     path: doc.path.replace(/:(\w+)/g, '{$1}'),
     summary: doc.summary,
     tags: [doc.tag],
-    security: doc.auth === 'none' ? [] : doc.auth === 'ops' ? [{ opsToken: [] }] : [{ apiKey: [] }],
+    security: { none: [], ops: [{ opsToken: [] }], signed: [{ taskSignature: [] }, { cronSecret: [] }], user: [{ apiKey: [] }], admin: [{ apiKey: [] }] }[doc.auth],
     request: {
       params: doc.params,
       query: doc.query,
@@ -76,6 +76,13 @@ export function generateDocument(register: (registry: Registry) => void): object
     description: 'An API key `lt_…` from POST /v1/auth/login',
   })
   registry.registerComponent('securitySchemes', 'opsToken', { type: 'http', scheme: 'bearer', description: 'OPS_TOKEN' })
+  registry.registerComponent('securitySchemes', 'taskSignature', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Lowtide-Signature',
+    description: 'v1=<hex HMAC-SHA256 of "<X-Lowtide-Timestamp>.<body>"> with TASK_SIGNING_SECRET; timestamp within ±5 min',
+  })
+  registry.registerComponent('securitySchemes', 'cronSecret', { type: 'http', scheme: 'bearer', description: 'CRON_SECRET' })
   register(registry)
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -4,6 +4,7 @@ import type { RequestScope } from '../db/scope.js'
 import type { ConnectionSource } from '../db/types.js'
 import type { EmailTransport } from '../domain/emails/transport.js'
 import type { Logger } from '../logger.js'
+import type { ScheduleEntry } from '../tasks/types.js'
 
 /** Who a request acts for, once `requireUser` has checked its API key. */
 export interface AuthUser {
@@ -25,6 +26,12 @@ export interface AppDeps {
   connections: ConnectionSource
   /** How emails leave (`EMAIL_TRANSPORT`); built from config when not given. */
   email?: EmailTransport
+  /** Outbound HTTP (chat agent, email API); the platform's `fetch` when not given. */
+  fetch?: typeof fetch
+  /** The schedule registry (`cron/schedules.ts`): the tasks `POST /tasks/<name>` can run. */
+  schedules?: readonly ScheduleEntry[]
+  /** Names this instance in task leases. @default "<platform>-<random>" */
+  instanceId?: string
   /** The client's address as the platform knows it (socket peer, CF-Connecting-IP, API Gateway sourceIp). */
   clientIp(c: Context): string | undefined
   /**

@@ -34,7 +34,7 @@ export async function seedDemoData(config: Config, url: string, logger: Logger):
     const created = userId === undefined
     if (userId === undefined) {
       userId = await scope.withTransaction(async (tx) => {
-        const user = await register(tx, { email: DEMO_EMAIL, password: DEMO_PASSWORD, name: 'Demo' }, { config, email: dbTransport, logger })
+        const user = await register(tx, { email: DEMO_EMAIL, password: DEMO_PASSWORD, name: 'Demo' }, { config, email: dbTransport, logger, fetch })
         await tx.query(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [user.id])
         await adjustCredits(tx, user.id, { kind: 'grant', amount: 100, reason: 'demo credits' })
         await importContacts(tx, user.id, [

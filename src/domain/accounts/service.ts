@@ -5,6 +5,7 @@ import { AppError, notFound } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import type { EmailTransport } from '../emails/transport.js'
 import { generateApiKey } from './api-keys.js'
+import { syncNewUser } from './chat-sync.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password.js'
 import * as repo from './repo.js'
 import type { AccountUser, ApiKeyInfo, LoginInput, RegisterInput } from './schema.js'
@@ -13,9 +14,10 @@ import type { AccountUser, ApiKeyInfo, LoginInput, RegisterInput } from './schem
 export const MAX_ACTIVE_KEYS = 100
 
 export interface AccountDeps {
-  config: Pick<Config, 'passwordIterations' | 'emailVerificationTtlHours' | 'email'>
+  config: Pick<Config, 'passwordIterations' | 'emailVerificationTtlHours' | 'email' | 'chatAgent'>
   email: EmailTransport
   logger: Logger
+  fetch: typeof fetch
 }
 
 export function verificationEmail(to: string, token: string, from: string) {
@@ -45,6 +47,7 @@ export async function register(db: Db, input: RegisterInput, deps: AccountDeps):
   } catch (err) {
     deps.logger.warn('verification email not sent', { userId: user.id, error: (err as Error).message })
   }
+  await syncNewUser(db, deps.config.chatAgent, deps.fetch, user)
   return user
 }
 

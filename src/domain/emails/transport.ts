@@ -35,15 +35,19 @@ export class EmailSendError extends Error {
   }
 }
 
-const newMessageId = () => `lt-${randomToken(16)}`
+/** Stable for a scheduled email (so a retried send carries the same idempotency key), random otherwise. */
+const newMessageId = (message?: EmailMessage) =>
+  message?.scheduledEmailId !== undefined ? `lt-email-${message.scheduledEmailId}` : `lt-${randomToken(16)}`
 
 export const dbTransport: EmailTransport = {
   name: 'db',
   async send(db, message) {
-    const messageId = newMessageId()
+    const messageId = newMessageId(message)
     await db.query(
+      // A scheduled email is recorded once whatever retries happen: its id is the idempotency key.
       `INSERT INTO sent_emails (message_id, user_id, scheduled_email_id, kind, to_email, from_email, subject, body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (scheduled_email_id) WHERE scheduled_email_id IS NOT NULL DO NOTHING`,
       [messageId, message.userId ?? null, message.scheduledEmailId ?? null, message.kind, message.to, message.from, message.subject, message.body],
     )
     return { messageId }
@@ -56,7 +60,7 @@ export function httpTransport(config: Pick<EmailConfig, 'httpUrl' | 'httpKey' | 
   return {
     name: 'http',
     async send(_db, message) {
-      const messageId = newMessageId()
+      const messageId = newMessageId(message)
       const controller = new AbortController()
       const timer = setTimeout(() => controller.abort(), config.httpTimeoutMs)
       let res: Response

@@ -1,0 +1,52 @@
+/**
+ * THE schedule registry: every recurring job of lowtide, its cron (UTC, five fields) and policies.
+ * Nothing in the runtime keeps time; these run when something outside calls `POST /tasks/<name>`:
+ * Workers cron triggers and EventBridge schedules (both generated from this file by
+ * `npm run cron:sync`), any HTTP cron, `npm run task`, or the dev clock of `npm start`.
+ */
+import { chatAgentSyncRetry } from '../src/domain/accounts/chat-sync.js'
+import { verificationReminders } from '../src/domain/accounts/verification-reminders.js'
+import { dispatchCampaigns } from '../src/domain/campaigns/dispatch.js'
+import { lowCreditNotices } from '../src/domain/credits/low-credit-notices.js'
+import { ledgerCleanup } from '../src/tasks/ledger-cleanup.js'
+import type { ScheduleEntry } from '../src/tasks/types.js'
+
+export const schedules: readonly ScheduleEntry[] = [
+  {
+    name: 'campaign-dispatch',
+    cron: '* * * * *',
+    description: 'Send due campaign emails, schedule follow-ups, pause campaigns out of credits, complete finished ones',
+    task: dispatchCampaigns,
+    // Work is whatever is due when it runs: a missed minute is caught up by the next one.
+    catchUp: 'skip',
+  },
+  {
+    name: 'low-credit-notices',
+    cron: '0 8 * * *',
+    description: 'Email users whose balance is below their threshold, once per day',
+    task: lowCreditNotices,
+    // A missed day still deserves its notice (at most one extra run).
+    catchUp: 'once',
+  },
+  {
+    name: 'email-verification-reminders',
+    cron: '0 */6 * * *',
+    description: 'Remind unverified users with a fresh token, at most 3 times, spaced',
+    task: verificationReminders,
+    catchUp: 'skip',
+  },
+  {
+    name: 'chat-agent-sync-retry',
+    cron: '*/5 * * * *',
+    description: 'Retry user syncs to the chat agent server that failed, with backoff',
+    task: chatAgentSyncRetry,
+    catchUp: 'skip',
+  },
+  {
+    name: 'ledger-cleanup',
+    cron: '30 3 * * *',
+    description: 'Prune old task runs, spent rate-limit windows and used verification tokens',
+    task: ledgerCleanup,
+    catchUp: 'once',
+  },
+]

@@ -1,0 +1,135 @@
+/**
+ * `campaign-dispatch`: sends due scheduled emails through the transport, in batches, each batch
+ * one transaction. Per batch: claim (SKIP LOCKED) → skip unsubscribed contacts and, for follow-ups
+ * that say so, contacts who replied → take one credit per email (a user out of credits has the
+ * campaign paused with a reason, and nothing is sent without a credit) → send, at most
+ * `concurrencyPerUser` at a time and `ratePerUser` a second per user → record every outcome, refund
+ * what was not sent, schedule the next step → commit. A run that dies mid-batch rolls the whole
+ * batch back: with the `db` transport every email is recorded exactly once; with `http` the
+ * provider sees the same idempotency key again (`lt-email-<id>`).
+ */
+import type { DispatchConfig } from '../../config.js'
+import type { Db } from '../../db/types.js'
+import { pause } from '../../tasks/budget.js'
+import type { TaskBudget, TaskFactory } from '../../tasks/types.js'
+import { EmailSendError, type EmailTransport } from '../emails/transport.js'
+import * as repo from './dispatch-repo.js'
+import type { DueEmail, EmailOutcome } from './dispatch-repo.js'
+import { renderTemplate } from './template.js'
+
+export const dispatchCampaigns: TaskFactory = (deps) => async (ctx) => {
+  const config = deps.config.dispatch
+  let processed = 0
+  let sent = 0
+  let batches = 0
+  let fullBatch = false
+  const paused = new Set<string>()
+  while (!ctx.budget.spent()) {
+    const batch = await ctx.db.withTransaction((tx) => dispatchBatch(tx, config, deps.email, ctx.budget))
+    batches++
+    processed += batch.handled
+    sent += batch.sent
+    for (const id of batch.paused) paused.add(id)
+    fullBatch = batch.claimed === config.batchSize
+    if (!fullBatch || batch.handled === 0) break
+  }
+  const completed = await repo.completeFinishedCampaigns(ctx.db)
+  return { processed, more: fullBatch && ctx.budget.spent(), sent, batches, paused: [...paused], completed }
+}
+
+interface BatchResult {
+  claimed: number
+  handled: number
+  sent: number
+  paused: string[]
+}
+
+async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTransport, budget: TaskBudget): Promise<BatchResult> {
+  const due = await repo.claimDueEmails(tx, config.batchSize)
+  const outcomes: EmailOutcome[] = []
+  const sendable: DueEmail[] = []
+  for (const email of due) {
+    const reason = email.unsubscribed ? 'unsubscribed' : email.step > 1 && email.onlyIfNoReply && email.replied ? 'replied' : null
+    if (reason) outcomes.push({ id: email.id, status: 'skipped', reason, retryInS: 0, attempted: false })
+    else sendable.push(email)
+  }
+
+  const outOfCredits = new Set<string>()
+  const toSend: DueEmail[][] = []
+  for (const [userId, emails] of groupBy(sendable, (e) => e.userId)) {
+    // No more than the budget can pace through at this user's rate.
+    const affordable = Math.max(1, Math.floor((budget.remainingMs() / 1000) * config.ratePerUser))
+    const wanted = emails.slice(0, affordable)
+    const granted = await repo.consumeCreditsFor(tx, userId, wanted.map((e) => e.id))
+    toSend.push(wanted.slice(0, granted))
+    // Left pending: those without a credit pause their campaign; the rest wait for the next run.
+    for (const e of wanted.slice(granted)) outOfCredits.add(e.campaignId)
+  }
+
+  const results = await Promise.all(toSend.map((emails) => sendPaced(tx, emails, transport, config, budget)))
+  const refunds = new Map<string, string[]>()
+  for (const [i, userResults] of results.entries()) {
+    for (const r of userResults) {
+      outcomes.push(r.outcome)
+      if (r.outcome.status !== 'sent') refunds.set(toSend[i]![0]!.userId, [...(refunds.get(toSend[i]![0]!.userId) ?? []), r.outcome.id])
+    }
+  }
+  for (const [userId, ids] of refunds) await repo.refundCredits(tx, userId, ids)
+  await repo.recordOutcomes(tx, outcomes)
+  const sentIds = outcomes.filter((o) => o.status === 'sent').map((o) => o.id)
+  await repo.scheduleFollowUps(tx, sentIds)
+  const paused = await repo.pauseForCredits(tx, [...outOfCredits])
+  return { claimed: due.length, handled: outcomes.length, sent: sentIds.length, paused }
+}
+
+/** One user's emails: `concurrencyPerUser` in flight at most, starts spaced to `ratePerUser` a second. */
+async function sendPaced(tx: Db, emails: DueEmail[], transport: EmailTransport, config: DispatchConfig, budget: TaskBudget) {
+  const results: { outcome: EmailOutcome }[] = []
+  const interval = 1000 / config.ratePerUser
+  const started = Date.now()
+  let next = 0
+  const worker = async () => {
+    while (next < emails.length) {
+      const index = next++
+      const slot = started + index * interval - Date.now()
+      if (slot > 0) await pause(slot, budget)
+      results.push({ outcome: await sendOne(tx, emails[index]!, transport, config) })
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(config.concurrencyPerUser, emails.length) }, worker))
+  return results
+}
+
+async function sendOne(tx: Db, email: DueEmail, transport: EmailTransport, config: DispatchConfig): Promise<EmailOutcome> {
+  const data = { email: email.email, firstName: email.firstName, lastName: email.lastName, company: email.company, fields: email.fields }
+  try {
+    await transport.send(tx, {
+      kind: 'campaign',
+      to: email.email,
+      from: email.fromName ? `${email.fromName} <${email.fromEmail}>` : email.fromEmail,
+      subject: renderTemplate(email.subject, data),
+      body: renderTemplate(email.body, data),
+      userId: email.userId,
+      scheduledEmailId: email.id,
+    })
+    return { id: email.id, status: 'sent', reason: null, retryInS: 0, attempted: true }
+  } catch (err) {
+    const permanent = err instanceof EmailSendError && err.permanent
+    const lastAttempt = email.attempts + 1 >= config.maxAttempts
+    if (!(err instanceof EmailSendError)) throw err // a database error: the batch rolls back
+    return {
+      id: email.id,
+      status: permanent || lastAttempt ? 'failed' : 'pending',
+      reason: (err as Error).message.slice(0, 500),
+      // 30 s, 1 min, 2 min, … capped at an hour.
+      retryInS: Math.min(3600, 30 * 2 ** email.attempts),
+      attempted: true,
+    }
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item])
+  return groups
+}

@@ -1,0 +1,25 @@
+import type { MiddlewareHandler } from 'hono'
+import type { TaskConfig } from '../config.js'
+import { timingSafeEqualText } from '../crypto.js'
+import { AppError } from '../errors.js'
+import { checkSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signing.js'
+
+/**
+ * Task and queue endpoints: a valid signature, or `Authorization: Bearer <CRON_SECRET>`.
+ * Anything else — nothing, a wrong or expired signature, a replay outside the window — is 401.
+ */
+export function signedRequest(config: TaskConfig): MiddlewareHandler {
+  const secrets = [config.signingSecret, config.nextSigningSecret]
+  return async function signedRequest(c, next) {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1]
+    if (bearer && config.cronSecret && timingSafeEqualText(bearer, config.cronSecret)) return next()
+    const timestamp = c.req.header(TIMESTAMP_HEADER)
+    const signature = c.req.header(SIGNATURE_HEADER)
+    if (!bearer && !timestamp && !signature) {
+      throw new AppError(401, 'unauthorized', 'task endpoints need a signed request (X-Lowtide-Timestamp, X-Lowtide-Signature) or Bearer CRON_SECRET')
+    }
+    const verdict = checkSignature(secrets, timestamp, signature, await c.req.text())
+    if (verdict !== 'ok') throw new AppError(401, 'invalid_signature', `request signature ${verdict === 'missing' ? 'missing' : verdict}`)
+    return next()
+  }
+}

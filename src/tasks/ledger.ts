@@ -1,0 +1,52 @@
+/**
+ * The occurrence ledger: one row per (task, scheduled time). Opening an occurrence that already
+ * succeeded (or was skipped) does nothing, so the same occurrence delivered twice runs once. A
+ * failed occurrence, or one left `running` by a crashed run, is reopened — the caller holds the
+ * task's lease, so no live run can own it.
+ */
+import type { Queryable } from '../db/types.js'
+
+export type Opened = { opened: true; id: string; attempts: number } | { opened: false; id: string; status: string }
+
+export async function openOccurrence(db: Queryable, task: string, scheduledAt: Date, trigger: string, id: string): Promise<Opened> {
+  const { rows } = await db.query<{ id: string; attempts: number }>(
+    `INSERT INTO task_runs AS r (id, task, scheduled_at, status, trigger) VALUES ($1, $2, $3, 'running', $4)
+     ON CONFLICT (task, scheduled_at) DO UPDATE
+       SET id = EXCLUDED.id, status = 'running', trigger = EXCLUDED.trigger, attempts = r.attempts + 1,
+           started_at = now(), finished_at = NULL, error = NULL, processed = 0, more = false
+       WHERE r.status IN ('failed', 'running')
+     RETURNING id, attempts`,
+    [id, task, scheduledAt, trigger],
+  )
+  if (rows[0]) return { opened: true, id: rows[0].id, attempts: rows[0].attempts }
+  const existing = await db.query<{ id: string; status: string }>(`SELECT id, status FROM task_runs WHERE task = $1 AND scheduled_at = $2`, [task, scheduledAt])
+  return { opened: false, id: existing.rows[0]!.id, status: existing.rows[0]!.status }
+}
+
+export async function finishOccurrence(
+  db: Queryable,
+  id: string,
+  outcome: { status: 'succeeded' | 'failed'; processed: number; more: boolean; error?: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE task_runs SET status = $2, processed = $3, more = $4, error = $5, finished_at = now() WHERE id = $1`,
+    [id, outcome.status, outcome.processed, outcome.more, outcome.error ?? null],
+  )
+}
+
+/** The latest occurrence on record before `before`, if any. */
+export async function lastOccurrence(db: Queryable, task: string, before: Date): Promise<Date | undefined> {
+  const { rows } = await db.query<{ at: Date | null }>(`SELECT max(scheduled_at) AS at FROM task_runs WHERE task = $1 AND scheduled_at < $2`, [task, before])
+  return rows[0]?.at ?? undefined
+}
+
+/** Missed occurrences that policy says not to run, recorded so the ledger shows the gap. */
+export async function recordSkipped(db: Queryable, task: string, times: Date[]): Promise<void> {
+  if (times.length === 0) return
+  await db.query(
+    `INSERT INTO task_runs (task, scheduled_at, status, trigger, started_at, finished_at, error)
+     SELECT $1, t, 'skipped', 'catch-up', now(), now(), 'missed occurrence skipped by catch-up policy' FROM unnest($2::timestamptz[]) t
+     ON CONFLICT (task, scheduled_at) DO NOTHING`,
+    [task, times],
+  )
+}

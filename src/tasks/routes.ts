@@ -1,0 +1,48 @@
+/** `POST /tasks/:name`, body optional `{"scheduledAt": "<ISO time>"}` → `{runId, status, processed, more, …}`. */
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { AppError } from '../errors.js'
+import type { AppEnv } from '../http/types.js'
+import { validate } from '../http/validate.js'
+import type { Logger } from '../logger.js'
+import { signedRequest } from './auth.js'
+import { occurrenceAt } from './occurrences.js'
+import { runTrigger, type PreparedTask } from './runner.js'
+import type { TaskConfig } from '../config.js'
+
+export const TRIGGER_HEADER = 'x-lowtide-trigger'
+
+export const taskBody = z
+  .object({
+    /** Defaults to the task's latest cron occurrence: triggers within one period are one occurrence. */
+    scheduledAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict()
+
+export const taskParam = z.object({ name: z.string().regex(/^[a-z0-9-]{1,64}$/, 'a task name') })
+
+export function taskRoutes(deps: { tasks: Map<string, PreparedTask>; config: TaskConfig; logger: Logger; holder: string }) {
+  return new Hono<AppEnv>().post('/:name', signedRequest(deps.config), validate('param', taskParam), async (c) => {
+    const prepared = deps.tasks.get(c.req.valid('param').name)
+    if (!prepared) throw new AppError(404, 'unknown_task', `no task named ${c.req.valid('param').name}`)
+    const text = await c.req.text()
+    const parsed = taskBody.safeParse(text.trim() ? safeJson(text) : {})
+    if (!parsed.success) throw new AppError(400, 'validation_failed', 'invalid body: expected {"scheduledAt"?: ISO time}', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })))
+    const now = new Date()
+    const scheduledAt = parsed.data.scheduledAt ? new Date(parsed.data.scheduledAt) : occurrenceAt(prepared.cron, now)
+    if (scheduledAt.getTime() > now.getTime() + 5 * 60_000) {
+      throw new AppError(400, 'validation_failed', 'scheduledAt is in the future', [{ path: 'scheduledAt', message: 'more than 5 minutes ahead' }])
+    }
+    const trigger = (c.req.header(TRIGGER_HEADER) ?? 'http').slice(0, 32)
+    const outcome = await runTrigger(prepared, { db: c.get('db'), scheduledAt, trigger, holder: deps.holder, logger: deps.logger })
+    return c.json(outcome)
+  })
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new AppError(400, 'bad_request', 'malformed JSON body')
+  }
+}

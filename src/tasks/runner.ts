@@ -1,0 +1,114 @@
+/**
+ * Runs one trigger of a task: lease → catch-up policy → occurrence(s) in the ledger → the task,
+ * within its budget → ledger → lease released. The same code serves every trigger (Workers cron,
+ * EventBridge, HTTP cron, the CLI, the dev clock), because they all arrive as `POST /tasks/<name>`.
+ */
+import type { Cron } from 'croner'
+import type { Db } from '../db/types.js'
+import { AppError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { createBudget, pause } from './budget.js'
+import { releaseLease, takeLease } from './lease.js'
+import { finishOccurrence, lastOccurrence, openOccurrence, recordSkipped } from './ledger.js'
+import { occurrencesBetween } from './occurrences.js'
+import type { ScheduleEntry, TaskFn } from './types.js'
+
+/** A crashed run's lease outlives its budget by this much, then anyone may take it. */
+export const LEASE_MARGIN_MS = 10_000
+/** `overlap: queue` waits this long at most for a running occurrence to finish. */
+const QUEUE_WAIT_MS = 10_000
+
+export interface PreparedTask {
+  entry: ScheduleEntry
+  cron: Cron
+  run: TaskFn
+  budgetMs: number
+}
+
+export interface RunOutcome {
+  runId: string
+  task: string
+  scheduledAt: string
+  /** `succeeded`, or `duplicate` when this occurrence had already run. */
+  status: 'succeeded' | 'duplicate'
+  processed: number
+  more: boolean
+  /** Missed occurrences run (catch-up) or recorded as skipped in this trigger. */
+  caughtUp: number
+  skipped: number
+  result?: Record<string, unknown>
+}
+
+export async function runTrigger(
+  prepared: PreparedTask,
+  request: { db: Db; scheduledAt: Date; trigger: string; holder: string; logger: Logger },
+): Promise<RunOutcome> {
+  const { entry, cron, run, budgetMs } = prepared
+  const { db, scheduledAt, logger } = request
+  const runId = crypto.randomUUID()
+  const budget = createBudget(budgetMs)
+
+  let lease = await takeLease(db, entry.name, runId, request.holder, budgetMs + LEASE_MARGIN_MS)
+  while (!lease.taken && entry.overlap === 'queue' && budget.deadline - budgetMs + QUEUE_WAIT_MS > Date.now()) {
+    await pause(250, budget)
+    lease = await takeLease(db, entry.name, runId, request.holder, budgetMs + LEASE_MARGIN_MS)
+  }
+  if (!lease.taken) {
+    throw new AppError(409, 'task_running', `${entry.name} is already running (run ${lease.holderRunId} on ${lease.holder}, lease until ${lease.expiresAt})`, [
+      { path: 'runId', message: lease.holderRunId },
+    ])
+  }
+
+  try {
+    const { toRun, skipped } = await planCatchUp(db, prepared, scheduledAt)
+    await recordSkipped(db, entry.name, skipped)
+    const outcome: RunOutcome = { runId, task: entry.name, scheduledAt: scheduledAt.toISOString(), status: 'succeeded', processed: 0, more: false, caughtUp: 0, skipped: skipped.length }
+    for (const at of [...toRun, scheduledAt]) {
+      const isCurrent = at === scheduledAt
+      if (!isCurrent && budget.spent()) break // the rest is caught up by the next trigger
+      const id = isCurrent ? runId : crypto.randomUUID()
+      const opened = await openOccurrence(db, entry.name, at, isCurrent ? request.trigger : 'catch-up', id)
+      if (!opened.opened) {
+        if (isCurrent) Object.assign(outcome, { status: 'duplicate', runId: opened.id })
+        continue
+      }
+      let result
+      try {
+        result = await run({ db, scheduledAt: at, budget, runId: id, logger })
+      } catch (err) {
+        await finishOccurrence(db, id, { status: 'failed', processed: 0, more: false, error: (err as Error).message }).catch(() => undefined)
+        logger.error('task failed', { task: entry.name, runId: id, scheduledAt: at.toISOString(), error: (err as Error).message })
+        throw err
+      }
+      await finishOccurrence(db, id, { status: 'succeeded', processed: result.processed, more: result.more })
+      if (isCurrent) {
+        const { processed, more, ...rest } = result
+        Object.assign(outcome, { processed, more, result: rest })
+      } else {
+        outcome.caughtUp++
+      }
+    }
+    logger.info('task run', { task: entry.name, runId: outcome.runId, status: outcome.status, processed: outcome.processed, more: outcome.more })
+    return outcome
+  } finally {
+    await releaseLease(db, entry.name, runId).catch((err: Error) => logger.warn('lease release failed', { task: entry.name, error: err.message }))
+  }
+}
+
+/** Which missed occurrences (between the last one on record and this one) to run, and which to skip. */
+async function planCatchUp(db: Db, prepared: PreparedTask, scheduledAt: Date): Promise<{ toRun: Date[]; skipped: Date[] }> {
+  const { entry, cron } = prepared
+  const last = await lastOccurrence(db, entry.name, scheduledAt)
+  if (!last) return { toRun: [], skipped: [] }
+  const maxCatchUp = entry.maxCatchUp ?? 10
+  const missed = occurrencesBetween(cron, last, scheduledAt, maxCatchUp)
+  switch (entry.catchUp ?? 'skip') {
+    case 'skip':
+      return { toRun: [], skipped: missed }
+    case 'once':
+      return { toRun: missed.slice(-1), skipped: missed.slice(0, -1) }
+    case 'all':
+      // Bounded: beyond `maxCatchUp`, the oldest are skipped.
+      return { toRun: missed.slice(-maxCatchUp), skipped: missed.slice(0, -maxCatchUp) }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * A task is `(ctx) → { processed, more }`, run by the runner behind `POST /tasks/<name>`, whatever
+ * fired it. It works in bounded batches until `ctx.budget` is spent; `more: true` says work is left
+ * for a continuation (an immediate re-trigger, or simply the next occurrence).
+ */
+import type { Config } from '../config.js'
+import type { Db } from '../db/types.js'
+import type { EmailTransport } from '../domain/emails/transport.js'
+import type { Logger } from '../logger.js'
+
+export type OverlapPolicy = 'skip' | 'queue'
+/**
+ * What happens to occurrences that were missed (no trigger arrived for them):
+ * `skip` records them as skipped; `once` runs one catch-up for the latest of them, then the current
+ * one; `all` runs each (oldest first, at most `maxCatchUp`).
+ */
+export type CatchUpPolicy = 'skip' | 'once' | 'all'
+
+export interface TaskBudget {
+  /** Epoch ms after which no new batch may start. */
+  readonly deadline: number
+  remainingMs(): number
+  spent(): boolean
+}
+
+export interface TaskContext {
+  db: Db
+  /** The occurrence this run is for (a cron time, or the time a manual run asked for). */
+  scheduledAt: Date
+  budget: TaskBudget
+  runId: string
+  logger: Logger
+}
+
+export interface TaskResult {
+  processed: number
+  more: boolean
+  [detail: string]: unknown
+}
+
+export type TaskFn = (ctx: TaskContext) => Promise<TaskResult>
+
+/** What task implementations may use; built once per app. */
+export interface TaskDeps {
+  config: Config
+  logger: Logger
+  email: EmailTransport
+  fetch: typeof fetch
+}
+
+export type TaskFactory = (deps: TaskDeps) => TaskFn
+
+/** One entry of the schedule registry (`cron/schedules.ts`). */
+export interface ScheduleEntry {
+  name: string
+  /** Five-field cron, UTC. */
+  cron: string
+  description: string
+  task: TaskFactory
+  /** @default "skip" */
+  overlap?: OverlapPolicy
+  /** @default "skip" */
+  catchUp?: CatchUpPolicy
+  /** @default 10 */
+  maxCatchUp?: number
+  /** Overrides TASK_BUDGET_MS for this task. */
+  budgetMs?: number
+}
