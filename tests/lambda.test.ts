@@ -1,7 +1,8 @@
 /** functions/lambda.ts fed real API Gateway v2 events, warm, on a real pool. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { APIGatewayProxyResult } from 'hono/aws-lambda'
-import { createLambdaHandler, type LambdaHandler } from '../functions/lambda.js'
+import { createLambdaHandler, type LambdaHandler, type TaskRunResult } from '../functions/lambda.js'
+import { TEST_SIGNING_SECRET } from './helpers/tasks.js'
 import { TEST_ENV, TEST_OPS_TOKEN } from './helpers/app.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
 import { httpApiEvent, lambdaContext } from './helpers/lambda-events.js'
@@ -74,6 +75,26 @@ describe('Lambda entry (API Gateway HTTP API v2)', () => {
     expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(201))
     expect(maxSeen).toBeLessThanOrEqual(2)
     await waitFor(async () => (await db.connections(appName)).length === 0, 500 + 1000)
+  })
+
+  it('runs the right task for an EventBridge schedule, in both event shapes', async () => {
+    const scheduled = createLambdaHandler({ ...TEST_ENV, DATABASE_URL: db.url, TASK_SIGNING_SECRET: TEST_SIGNING_SECRET, DB_APPLICATION_NAME: appName, LOG_LEVEL: 'silent' })
+    // What serverless.yml sends: the input transformer's {"lowtideTask", "scheduledAt"}.
+    const viaInput = (await scheduled({ lowtideTask: 'ledger-cleanup', scheduledAt: '2026-07-01T03:30:00Z' }, lambdaContext())) as TaskRunResult
+    expect(viaInput).toMatchObject({ task: 'ledger-cleanup', statusCode: 200, body: { status: 'succeeded', scheduledAt: '2026-07-01T03:30:00.000Z' } })
+    // The raw scheduled event of a rule named lowtide-<task>.
+    const raw = {
+      version: '0', id: 'c6f6f1f6-0000-4000-8000-000000000000', 'detail-type': 'Scheduled Event' as const, source: 'aws.events' as const,
+      account: '123456789012', time: '2026-07-01T08:00:00Z', region: 'eu-west-1',
+      resources: ['arn:aws:events:eu-west-1:123456789012:rule/lowtide-low-credit-notices'], detail: {},
+    }
+    const viaRule = (await scheduled(raw, lambdaContext())) as TaskRunResult
+    expect(viaRule).toMatchObject({ task: 'low-credit-notices', statusCode: 200, body: { status: 'succeeded', scheduledAt: '2026-07-01T08:00:00.000Z' } })
+    const again = (await scheduled(raw, lambdaContext())) as TaskRunResult
+    expect(again.body).toMatchObject({ status: 'duplicate' })
+    const unknown = (await scheduled({ lowtideTask: 'nope' }, lambdaContext())) as TaskRunResult
+    expect(unknown.statusCode).toBe(404)
+    await scheduled.connections.end()
   })
 
   it('refuses to build with invalid configuration, naming the variable', () => {

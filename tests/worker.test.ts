@@ -3,6 +3,7 @@ import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWorker, WORKER_BUNDLE } from '../tools/build-worker.js'
 import { TEST_ENV, TEST_OPS_TOKEN } from './helpers/app.js'
+import { TEST_SIGNING_SECRET } from './helpers/tasks.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
 
 let db: TestDatabase
@@ -17,7 +18,7 @@ beforeAll(async () => {
     scriptPath: WORKER_BUNDLE,
     compatibilityDate: '2026-04-20',
     compatibilityFlags: ['nodejs_compat'],
-    bindings: { ...TEST_ENV, DATABASE_URL: db.url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: appName, LOG_LEVEL: 'warn' },
+    bindings: { ...TEST_ENV, TASK_SIGNING_SECRET: TEST_SIGNING_SECRET, DATABASE_URL: db.url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: appName, LOG_LEVEL: 'warn' },
   })
   await mf.ready
 })
@@ -70,6 +71,26 @@ describe('Worker in workerd', () => {
     const hook = await post('/v1/webhooks', { url: 'https://example.com/hook', eventTypes: ['email.sent'] }, auth)
     expect(hook.json.secret).toMatch(/^whsec_/)
     expect(await call('/v1/admin/stats', { headers: auth })).toMatchObject({ status: 200, json: { degraded: false, users: { total: 1 } } })
+    await noConnectionsLeft()
+  })
+
+  it('runs the tasks of a cron trigger through the signed task route, against Postgres', async () => {
+    const worker = await mf.getWorker()
+    const scheduledTime = new Date(Math.floor(Date.now() / 60_000) * 60_000)
+    const result = await worker.scheduled({ cron: '* * * * *', scheduledTime })
+    expect(result.outcome).toBe('ok')
+    await waitFor(async () => (await db.observer.query(`SELECT 1 FROM task_runs WHERE task = 'campaign-dispatch' AND status = 'succeeded'`)).rowCount === 1, 5000)
+    const { rows } = await db.observer.query(`SELECT trigger, to_json(scheduled_at)#>>'{}' AS at FROM task_runs WHERE task = 'campaign-dispatch'`)
+    expect(rows[0].trigger).toBe('cron')
+    expect(new Date(rows[0].at).getTime()).toBe(scheduledTime.getTime())
+    // The campaign started in the walk-through above had one due email: it went out.
+    const sent = await db.observer.query(`SELECT count(*)::int AS n FROM sent_emails WHERE kind = 'campaign'`)
+    expect(sent.rows[0].n).toBe(1)
+    // Another cron string runs only its own tasks.
+    await worker.scheduled({ cron: '*/5 * * * *', scheduledTime })
+    await waitFor(async () => (await db.observer.query(`SELECT 1 FROM task_runs WHERE task = 'chat-agent-sync-retry'`)).rowCount === 1, 5000)
+    const tasks = await db.observer.query(`SELECT DISTINCT task FROM task_runs ORDER BY task`)
+    expect(tasks.rows.map((r) => r.task)).toEqual(['campaign-dispatch', 'chat-agent-sync-retry'])
     await noConnectionsLeft()
   })
 

@@ -2,7 +2,9 @@ import { createApp, type App } from '../../src/app.js'
 import { loadConfig, type Config, type Env } from '../../src/config.js'
 import { createConnectionSource } from '../../src/db/connections.js'
 import type { ConnectionSource } from '../../src/db/types.js'
+import type { EmailTransport } from '../../src/domain/emails/transport.js'
 import { memoryLogger } from '../../src/logger.js'
+import type { ScheduleEntry } from '../../src/tasks/types.js'
 import { uniqueAppName } from './db.js'
 
 export const TEST_OPS_TOKEN = 'test-ops-token-0123456789'
@@ -13,6 +15,8 @@ export interface TestApp {
   connections: ConnectionSource
   logger: ReturnType<typeof memoryLogger>
   close(): Promise<void>
+  /** The same app (config, pool, logger) with a schedule registry: task endpoints enabled. */
+  withSchedules(schedules: readonly ScheduleEntry[], email?: EmailTransport): TestApp
 }
 
 /**
@@ -41,8 +45,15 @@ export function testApp(
   )
   const logger = memoryLogger()
   const connections = wrapSource(createConnectionSource(config.db, url, logger))
-  const app = createApp({ config, logger, connections, clientIp: () => clientIp })
-  return { app, config, connections, logger, close: () => connections.end() }
+  const build = (schedules: readonly ScheduleEntry[] = [], email?: EmailTransport): TestApp => ({
+    app: createApp({ config, logger, connections, clientIp: () => clientIp, schedules, email }),
+    config,
+    connections,
+    logger,
+    close: () => connections.end(),
+    withSchedules: build,
+  })
+  return build()
 }
 
 export const json = (body: unknown, headers: Record<string, string> = {}, method = 'POST'): RequestInit => ({

@@ -48,6 +48,7 @@ export function createPoolSource({ db, connectionString, logger, name = 'main' }
             )
             return
           }
+          guardAgainstErrors(client)
           resolve(new PoolLease(client, metrics.acquired(startedAt, label, site), metrics))
         })
       })
@@ -65,6 +66,20 @@ export function createPoolSource({ db, connectionString, logger, name = 'main' }
     },
     end: () => pool.end(),
   }
+}
+
+const guarded = new WeakSet<pg.PoolClient>()
+
+/**
+ * pg-pool listens for a client's 'error' only while it is idle. A connection the server ends while
+ * it is checked out (failover, `pg_terminate_backend`, a proxy timeout) would emit an unhandled
+ * 'error' and take the process down; its query fails anyway, so this listener only has to exist.
+ * Attached once per client, so a checkout costs nothing extra.
+ */
+function guardAgainstErrors(client: pg.PoolClient): void {
+  if (guarded.has(client)) return
+  guarded.add(client)
+  client.on('error', () => undefined)
 }
 
 class PoolLease implements Lease {

@@ -1,0 +1,170 @@
+import { createHmac } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { computeSignature, signRequest } from '../../src/tasks/signing.js'
+import type { ScheduleEntry, TaskContext } from '../../src/tasks/types.js'
+import { type TestApp } from '../helpers/app.js'
+import { freshDatabase, type TestDatabase } from '../helpers/db.js'
+import { runTask, taskApp, TEST_SIGNING_SECRET } from '../helpers/tasks.js'
+
+let db: TestDatabase
+let t: TestApp
+const calls: { task: string; scheduledAt: string }[] = []
+
+/** Test tasks: record their calls; `slow` holds its run for a while. */
+const probe = (name: string, extra: Partial<ScheduleEntry> = {}, work: (ctx: TaskContext) => Promise<void> = async () => undefined): ScheduleEntry => ({
+  name,
+  cron: '* * * * *',
+  description: 'test',
+  task: () => async (ctx) => {
+    calls.push({ task: name, scheduledAt: ctx.scheduledAt.toISOString() })
+    await work(ctx)
+    return { processed: 1, more: false }
+  },
+  ...extra,
+})
+
+const entries: ScheduleEntry[] = [
+  probe('quick'),
+  probe('slow', {}, async (ctx) => void (await ctx.db.query('SELECT pg_sleep(0.4)'))),
+  probe('skipper', { catchUp: 'skip' }),
+  probe('once', { catchUp: 'once' }),
+  probe('all', { catchUp: 'all', maxCatchUp: 3 }),
+  probe('hourly', { cron: '0 * * * *' }),
+  probe('broken', {}, async () => {
+    throw new Error('boom')
+  }),
+]
+
+beforeAll(async () => {
+  db = await freshDatabase()
+  t = taskApp(db.url, { CRON_SECRET: 'cron-secret-0123456789', TASK_SIGNING_SECRET_NEXT: 'next-signing-secret-0123456789abcdef' }, entries)
+})
+afterAll(async () => {
+  await t.close()
+  await db.drop()
+})
+
+const ledger = async (task: string) =>
+  (await db.observer.query(`SELECT status, trigger, attempts, to_json(scheduled_at)#>>'{}' AS at FROM task_runs WHERE task = $1 ORDER BY scheduled_at`, [task])).rows
+const post = (name: string, body: string, headers: Record<string, string>) =>
+  t.app.request(`/tasks/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+
+describe('task endpoint authentication', () => {
+  const body = '{}'
+  it('accepts the current and the next signing secret, and CRON_SECRET', async () => {
+    expect((await post('quick', body, signRequest(TEST_SIGNING_SECRET, body))).status).toBe(200)
+    expect((await post('quick', body, signRequest('next-signing-secret-0123456789abcdef', body))).status).toBe(200)
+    expect((await post('quick', '', { authorization: 'Bearer cron-secret-0123456789' })).status).toBe(200)
+  })
+
+  it.each([
+    ['no credentials', () => ({}), 'unauthorized'],
+    ['a wrong secret', () => signRequest('another-secret-that-is-long-enough-xx', body), 'invalid_signature'],
+    ['an expired timestamp (replay outside ±5 min)', () => signRequest(TEST_SIGNING_SECRET, body, Date.now() - 6 * 60_000), 'invalid_signature'],
+    ['a timestamp from the future', () => signRequest(TEST_SIGNING_SECRET, body, Date.now() + 6 * 60_000), 'invalid_signature'],
+    ['an altered body', () => signRequest(TEST_SIGNING_SECRET, '{"scheduledAt":"2020-01-01T00:00:00Z"}'), 'invalid_signature'],
+    ['a malformed signature', () => ({ 'x-lowtide-timestamp': String(Math.floor(Date.now() / 1000)), 'x-lowtide-signature': 'sha256=abc' }), 'invalid_signature'],
+    ['a wrong CRON_SECRET', () => ({ authorization: 'Bearer not-the-cron-secret' }), 'invalid_signature'],
+  ])('answers 401 to %s', async (_label, headers, code) => {
+    const res = await post('quick', body, headers())
+    expect(res.status).toBe(401)
+    expect(((await res.json()) as any).error.code).toBe(code)
+  })
+
+  it('signs "<timestamp>.<body>" with HMAC-SHA256 (checked against node:crypto)', () => {
+    const expected = createHmac('sha256', 'key').update('1700000000.{"a":1}').digest('hex')
+    expect(computeSignature('key', '1700000000', '{"a":1}')).toBe(`v1=${expected}`)
+  })
+
+  it('answers 404 for an unknown task and 400 for a bad body', async () => {
+    expect((await runTask(t, 'nope')).status).toBe(404)
+    const bad = '{"scheduledAt":"yesterday"}'
+    expect((await post('quick', bad, signRequest(TEST_SIGNING_SECRET, bad))).status).toBe(400)
+    const future = JSON.stringify({ scheduledAt: new Date(Date.now() + 3600_000).toISOString() })
+    expect((await post('quick', future, signRequest(TEST_SIGNING_SECRET, future))).status).toBe(400)
+  })
+})
+
+describe('occurrences and leases', () => {
+  it('runs the same occurrence once, however often it is delivered', async () => {
+    const at = new Date('2026-01-05T10:00:00Z')
+    const first = await runTask(t, 'hourly', at)
+    const second = await runTask(t, 'hourly', at)
+    expect(first.body).toMatchObject({ status: 'succeeded', processed: 1 })
+    expect(second.body).toMatchObject({ status: 'duplicate', runId: first.body.runId })
+    expect(calls.filter((c) => c.task === 'hourly')).toHaveLength(1)
+  })
+
+  it('maps a trigger without scheduledAt to the latest cron occurrence, so triggers within a period are one', async () => {
+    const a = await runTask(t, 'hourly')
+    const b = await runTask(t, 'hourly')
+    const expected = new Date()
+    expected.setUTCMinutes(0, 0, 0)
+    expect(a.body.scheduledAt).toBe(expected.toISOString())
+    expect(b.body.status).toBe('duplicate')
+  })
+
+  it('lets exactly one of two concurrent triggers run; the other gets 409 with the holder’s run id', async () => {
+    const at = new Date(Date.now() - 60_000)
+    const [x, y] = await Promise.all([runTask(t, 'slow', at), runTask(t, 'slow', at)])
+    const statuses = [x.status, y.status].sort()
+    expect(statuses).toEqual([200, 409])
+    const [ok, refused] = x.status === 200 ? [x, y] : [y, x]
+    expect(refused.body.error.code).toBe('task_running')
+    expect(refused.body.error.details[0].message).toBe(ok.body.runId)
+    expect(calls.filter((c) => c.task === 'slow')).toHaveLength(1)
+  })
+
+  it('takes over the lease of a crashed run once it expires, and reruns its occurrence', async () => {
+    const at = new Date('2026-01-06T00:00:00Z')
+    // A run that died: its lease and its "running" ledger row are left behind.
+    await db.observer.query(
+      `INSERT INTO task_leases VALUES ('quick', gen_random_uuid(), 'dead-instance', now(), now() + interval '1 hour')
+       ON CONFLICT (task) DO UPDATE SET run_id = EXCLUDED.run_id, holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at`,
+    )
+    await db.observer.query(`INSERT INTO task_runs (task, scheduled_at, status, trigger) VALUES ('quick', $1, 'running', 'cron')`, [at])
+    expect((await runTask(t, 'quick', at)).status).toBe(409)
+    await db.observer.query(`UPDATE task_leases SET expires_at = now() - interval '1 second' WHERE task = 'quick'`)
+    const res = await runTask(t, 'quick', at)
+    expect(res.body.status).toBe('succeeded')
+    expect((await ledger('quick')).find((r) => r.at.startsWith('2026-01-06'))).toMatchObject({ status: 'succeeded', attempts: 2 })
+  })
+
+  it('records a failed run and lets the next delivery retry it', async () => {
+    const at = new Date('2026-01-07T00:00:00Z')
+    const res = await runTask(t, 'broken', at)
+    expect(res.status).toBe(500)
+    expect(await ledger('broken')).toEqual([{ status: 'failed', trigger: 'test', attempts: 1, at: expect.any(String) }])
+    await runTask(t, 'broken', at)
+    expect((await ledger('broken'))[0].attempts).toBe(2)
+    // The lease was given back both times.
+    const { rows } = await db.observer.query(`SELECT expires_at <= now() AS free FROM task_leases WHERE task = 'broken'`)
+    expect(rows[0].free).toBe(true)
+  })
+})
+
+describe('catch-up policies', () => {
+  const seedLast = (task: string, at: string) =>
+    db.observer.query(`INSERT INTO task_runs (task, scheduled_at, status, trigger, finished_at) VALUES ($1, $2, 'succeeded', 'cron', now())`, [task, at])
+
+  it('skip: missed occurrences are recorded as skipped, only the current one runs', async () => {
+    await seedLast('skipper', '2026-02-01T10:00:00Z')
+    const res = await runTask(t, 'skipper', new Date('2026-02-01T10:05:00Z'))
+    expect(res.body).toMatchObject({ status: 'succeeded', caughtUp: 0, skipped: 4 })
+    expect((await ledger('skipper')).map((r) => r.status)).toEqual(['succeeded', 'skipped', 'skipped', 'skipped', 'skipped', 'succeeded'])
+  })
+
+  it('once: one catch-up run for the latest missed occurrence, then the current one', async () => {
+    await seedLast('once', '2026-02-01T10:00:00Z')
+    const res = await runTask(t, 'once', new Date('2026-02-01T10:05:00Z'))
+    expect(res.body).toMatchObject({ caughtUp: 1, skipped: 3 })
+    expect(calls.filter((c) => c.task === 'once').map((c) => c.scheduledAt)).toEqual(['2026-02-01T10:04:00.000Z', '2026-02-01T10:05:00.000Z'])
+  })
+
+  it('all: every missed occurrence runs, oldest first, at most maxCatchUp', async () => {
+    await seedLast('all', '2026-02-01T10:00:00Z')
+    const res = await runTask(t, 'all', new Date('2026-02-01T10:05:00Z'))
+    expect(res.body).toMatchObject({ caughtUp: 3, skipped: 1 })
+    expect(calls.filter((c) => c.task === 'all').map((c) => c.scheduledAt.slice(11, 16))).toEqual(['10:02', '10:03', '10:04', '10:05'])
+  })
+})
