@@ -15,7 +15,7 @@ import { schedules } from '../cron/schedules.js'
 /**
  * An EventBridge schedule: either the input that `serverless.yml` sets (`{"lowtideTask", "scheduledAt"}`,
  * the time filled in from the event by an input transformer), or the raw scheduled event, whose rule
- * is named `lowtide-<task>`.
+ * is named `<service>-<stage>-<task>`.
  */
 export type ScheduleEvent =
   | { lowtideTask: string; scheduledAt?: string }
@@ -36,8 +36,9 @@ function scheduledTask(event: unknown): { name: string; scheduledAt?: Date } | u
   const e = event as Record<string, unknown>
   if (typeof e.lowtideTask === 'string') return { name: e.lowtideTask, scheduledAt: typeof e.scheduledAt === 'string' ? new Date(e.scheduledAt) : undefined }
   if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event' && Array.isArray(e.resources)) {
+    // serverless.yml names each rule `<service>-<stage>-<task>`.
     const rule = String(e.resources[0] ?? '').split('/').pop() ?? ''
-    const name = rule.replace(/^lowtide-/, '')
+    const name = schedules.map((s) => s.name).find((n) => rule === n || rule.endsWith(`-${n}`)) ?? rule
     return { name, scheduledAt: typeof e.time === 'string' ? new Date(e.time) : undefined }
   }
   return undefined

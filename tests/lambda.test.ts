@@ -82,11 +82,11 @@ describe('Lambda entry (API Gateway HTTP API v2)', () => {
     // What serverless.yml sends: the input transformer's {"lowtideTask", "scheduledAt"}.
     const viaInput = (await scheduled({ lowtideTask: 'ledger-cleanup', scheduledAt: '2026-07-01T03:30:00Z' }, lambdaContext())) as TaskRunResult
     expect(viaInput).toMatchObject({ task: 'ledger-cleanup', statusCode: 200, body: { status: 'succeeded', scheduledAt: '2026-07-01T03:30:00.000Z' } })
-    // The raw scheduled event of a rule named lowtide-<task>.
+    // The raw scheduled event of a rule named <service>-<stage>-<task>.
     const raw = {
       version: '0', id: 'c6f6f1f6-0000-4000-8000-000000000000', 'detail-type': 'Scheduled Event' as const, source: 'aws.events' as const,
       account: '123456789012', time: '2026-07-01T08:00:00Z', region: 'eu-west-1',
-      resources: ['arn:aws:events:eu-west-1:123456789012:rule/lowtide-low-credit-notices'], detail: {},
+      resources: ['arn:aws:events:eu-west-1:123456789012:rule/lowtide-prod-low-credit-notices'], detail: {},
     }
     const viaRule = (await scheduled(raw, lambdaContext())) as TaskRunResult
     expect(viaRule).toMatchObject({ task: 'low-credit-notices', statusCode: 200, body: { status: 'succeeded', scheduledAt: '2026-07-01T08:00:00.000Z' } })

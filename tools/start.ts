@@ -3,6 +3,8 @@
  * 127.0.0.1:PORT. Prints the URL and the ops token. Ctrl-C / SIGTERM stops the server, drains the
  * pool and stops Postgres; the data directory is kept, so data survives restarts.
  */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { exitOnSignals, startNodeServer } from '../functions/node.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { randomToken } from '../src/crypto.js'
@@ -14,6 +16,8 @@ import { migrateDatabase } from './lib/migrations.js'
 async function main() {
   const env = { ...process.env }
   env.OPS_TOKEN ||= randomToken()
+  // The dev clock signs its task requests with this; generated per start like the ops token.
+  env.TASK_SIGNING_SECRET ||= randomToken(32)
   const config = loadConfig(env, 'node')
   const logger = createLogger(config.logLevel)
 
@@ -36,7 +40,9 @@ async function main() {
     logger.info('migrations up to date', { applied: applied.length })
     const demo = process.env.LOWTIDE_DEMO_DATA === '0' ? undefined : await seedDemoData(config, config.db.url, logger)
     const server = await startNodeServer(config, { logger })
+    const clock = process.env.LOWTIDE_DEV_CLOCK === '0' ? undefined : startDevClock(server.url, env.TASK_SIGNING_SECRET)
     exitOnSignals(async () => {
+      clock?.kill('SIGTERM')
       await server.close()
       await stopPostgres()
     }, logger)
@@ -48,6 +54,8 @@ async function main() {
     readiness  curl -H 'Authorization: Bearer ${config.opsToken}' ${server.url}/readyz
     ops token  ${config.opsToken}
     API docs   ${server.url}/docs
+    dev clock  ${clock ? 'fires cron/schedules.ts against this server (LOWTIDE_DEV_CLOCK=0 turns it off)' : 'off'}
+    run a task TASK_SIGNING_SECRET=${env.TASK_SIGNING_SECRET} npm run task -- campaign-dispatch --url ${server.url}
 ${
   demo
     ? `    demo user  ${demo.email} / ${demo.password}${demo.created ? ' (created now)' : ''}
@@ -62,6 +70,16 @@ ${
     await stopPostgres()
     throw err
   }
+}
+
+/** The dev clock: a child process firing the registry's crons at the server over HTTP. */
+function startDevClock(url: string, secret: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../cron/dev-clock.ts', import.meta.url)), '--url', url], {
+    env: { ...process.env, TASK_SIGNING_SECRET: secret },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  process.on('exit', () => child.kill('SIGTERM'))
+  return child
 }
 
 main().catch((err: unknown) => {

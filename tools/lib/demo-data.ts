@@ -8,7 +8,7 @@ import { createConnectionSource } from '../../src/db/connections.js'
 import { RequestScope } from '../../src/db/scope.js'
 import { findLogin } from '../../src/domain/accounts/repo.js'
 import { issueKey, register } from '../../src/domain/accounts/service.js'
-import { createCampaign } from '../../src/domain/campaigns/service.js'
+import { changeStatus, createCampaign } from '../../src/domain/campaigns/service.js'
 import { importContacts } from '../../src/domain/contacts/service.js'
 import { adjustCredits } from '../../src/domain/credits/service.js'
 import { dbTransport } from '../../src/domain/emails/transport.js'
@@ -52,6 +52,16 @@ export async function seedDemoData(config: Config, url: string, logger: Logger):
           allContacts: true,
           followUps: [{ delayMinutes: 60 * 24, onlyIfNoReply: true, subject: 'Following up, {{firstName|there}}' }],
         })
+        // A second one already running: the dev clock's campaign-dispatch sends it within a minute.
+        const running = await createCampaign(tx, user.id, {
+          name: 'Demo: sending by itself',
+          fromEmail: 'demo@lowtide.local',
+          subject: 'Hi {{firstName|there}}, this came from the dev clock',
+          body: 'Sent by the campaign-dispatch task, triggered from outside the server.\n',
+          allContacts: true,
+          followUps: [{ delayMinutes: 2, onlyIfNoReply: true, subject: 'A follow-up, two minutes later' }],
+        })
+        await changeStatus(tx, { id: user.id, email: DEMO_EMAIL, role: 'user', emailVerified: true, apiKeyId: '' }, running.id, 'start')
         return user.id
       })
     }

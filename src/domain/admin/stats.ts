@@ -40,6 +40,14 @@ export const adminProbes: Record<string, Probe> = {
       `SELECT count(*) FILTER (WHERE send_at <= now())::int AS "emailsDue", count(*)::int AS "emailsPending"
        FROM scheduled_emails WHERE status = 'pending'`,
     ),
+  tasks: (db) =>
+    one(
+      db,
+      `SELECT count(*) FILTER (WHERE status = 'running')::int AS running,
+         count(*) FILTER (WHERE status = 'failed' AND started_at > now() - interval '24 hours')::int AS "failedLast24h",
+         count(*) FILTER (WHERE more AND started_at > now() - interval '1 hour')::int AS "unfinishedLastHour"
+       FROM task_runs WHERE started_at > now() - interval '24 hours'`,
+    ),
 }
 
 export interface AdminStats {

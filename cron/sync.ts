@@ -1,0 +1,47 @@
+/**
+ * `npm run cron:sync` writes the registry's triggers into wrangler.toml and serverless.yml;
+ * `npm run cron:check` (`--check`) changes nothing and exits 1 if either file has drifted.
+ * Both print the platform warnings (merged crons, Workers' cron trigger limit).
+ */
+import fs from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { schedules } from './schedules.js'
+import { renderTriggers, replaceBlock } from './triggers.js'
+import type { ScheduleEntry } from '../src/tasks/types.js'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+export interface TriggerFiles {
+  wranglerPath: string
+  serverlessPath: string
+}
+
+export const repoFiles: TriggerFiles = { wranglerPath: `${ROOT}wrangler.toml`, serverlessPath: `${ROOT}serverless.yml` }
+
+export function planSync(entries: readonly ScheduleEntry[], files: TriggerFiles = repoFiles) {
+  const rendered = renderTriggers(entries)
+  const wrangler = fs.readFileSync(files.wranglerPath, 'utf8')
+  const serverless = fs.readFileSync(files.serverlessPath, 'utf8')
+  const next = { wrangler: replaceBlock(wrangler, rendered.wrangler), serverless: replaceBlock(serverless, rendered.serverless) }
+  const drifted = [next.wrangler !== wrangler ? files.wranglerPath : undefined, next.serverless !== serverless ? files.serverlessPath : undefined].filter(
+    (f): f is string => f !== undefined,
+  )
+  return { next, drifted, warnings: rendered.warnings }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const check = process.argv.includes('--check')
+  const plan = planSync(schedules)
+  for (const w of plan.warnings) console.warn(`warning: ${w}`)
+  if (check) {
+    if (plan.drifted.length) {
+      console.error(`cron:check: out of date with cron/schedules.ts: ${plan.drifted.join(', ')}\nrun: npm run cron:sync`)
+      process.exit(1)
+    }
+    console.log(`cron:check: wrangler.toml and serverless.yml match the registry (${schedules.length} tasks)`)
+  } else {
+    fs.writeFileSync(repoFiles.wranglerPath, plan.next.wrangler)
+    fs.writeFileSync(repoFiles.serverlessPath, plan.next.serverless)
+    console.log(plan.drifted.length ? `cron:sync: updated ${plan.drifted.join(', ')}` : 'cron:sync: already up to date')
+  }
+}

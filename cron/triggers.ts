@@ -1,0 +1,85 @@
+/**
+ * The registry rendered as platform triggers: `[triggers] crons` for wrangler.toml and one
+ * EventBridge schedule per task for serverless.yml, each between markers in those files so the
+ * rest of them stays hand-written. Pure functions; `sync.ts` does the file work.
+ */
+import { Cron } from 'croner'
+import type { ScheduleEntry } from '../src/tasks/types.js'
+
+export const BEGIN = '# >>> cron:sync — generated from cron/schedules.ts by `npm run cron:sync`; edit the registry, not this block'
+export const END = '# <<< cron:sync'
+
+/** Workers Free allows 5 cron triggers per account, Paid 250. */
+export const WORKERS_FREE_CRON_LIMIT = 5
+
+const awsDayNames = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT']
+
+/** Five-field cron (0–6 = Sun–Sat) → AWS's six fields: `?` in day-of-month or day-of-week, days of week 1–7, a year. */
+export function toAwsCron(cron: string): string {
+  const fields = cron.trim().split(/\s+/)
+  if (fields.length !== 5) throw new Error(`"${cron}": expected five fields (minute hour day-of-month month day-of-week)`)
+  let [minute, hour, dom, month, dow] = fields as [string, string, string, string, string]
+  if (dom !== '*' && dow !== '*') throw new Error(`"${cron}": AWS cannot restrict both day-of-month and day-of-week`)
+  dow = dow.replace(/\d+/g, (n) => awsDayNames[Number(n) % 7]!)
+  if (dow === '*') dow = '?'
+  else dom = '?'
+  return `cron(${minute} ${hour} ${dom} ${month} ${dow} *)`
+}
+
+export interface Rendered {
+  wrangler: string
+  serverless: string
+  warnings: string[]
+}
+
+export function renderTriggers(schedules: readonly ScheduleEntry[]): Rendered {
+  const warnings: string[] = []
+  for (const s of schedules) {
+    try {
+      new Cron(s.cron, { paused: true })
+    } catch (err) {
+      throw new Error(`${s.name}: invalid cron "${s.cron}": ${(err as Error).message}`)
+    }
+    if (!/^[a-z0-9-]+$/.test(s.name)) throw new Error(`${s.name}: task names are lowercase letters, digits and dashes`)
+  }
+  const crons = [...new Set(schedules.map((s) => s.cron))]
+  const merged = schedules.length - crons.length
+  if (merged > 0) warnings.push(`${merged} task(s) share a cron with another: merged into ${crons.length} Workers cron triggers`)
+  if (crons.length > WORKERS_FREE_CRON_LIMIT) {
+    warnings.push(`${crons.length} distinct crons: over the Workers Free plan's ${WORKERS_FREE_CRON_LIMIT} cron triggers per account (Paid allows 250)`)
+  }
+
+  const wrangler = [BEGIN, '[triggers]', `crons = [${crons.map((c) => JSON.stringify(c)).join(', ')}]`, END].join('\n')
+
+  const events = schedules.flatMap((s) => [
+    `      # ${s.description}`,
+    '      - schedule:',
+    `          name: \${self:service}-\${sls:stage}-${s.name}`,
+    `          rate: ${toAwsCron(s.cron)}`,
+    '          inputTransformer:',
+    '            inputPathsMap:',
+    "              time: '$.time'",
+    `            inputTemplate: '{"lowtideTask":"${s.name}","scheduledAt":<time>}'`,
+  ])
+  const serverless = [
+    `  ${BEGIN}`,
+    '  tasks:',
+    '    handler: functions/lambda.handler',
+    '    # A run stops taking new batches at TASK_BUDGET_MS (25 s); the rest is for the last batch.',
+    '    timeout: 60',
+    '    events:',
+    ...events,
+    `  ${END}`,
+  ].join('\n')
+  return { wrangler, serverless, warnings }
+}
+
+/** `text` with the marked block replaced by `block` (or `block` appended when there is none). */
+export function replaceBlock(text: string, block: string): string {
+  const start = text.indexOf(BEGIN)
+  const end = text.indexOf(END)
+  if (start === -1 || end === -1) return `${text.trimEnd()}\n\n${block}\n`
+  const lineStart = text.lastIndexOf('\n', start) + 1
+  const lineEnd = text.indexOf('\n', end)
+  return text.slice(0, lineStart) + block + (lineEnd === -1 ? '\n' : text.slice(lineEnd))
+}

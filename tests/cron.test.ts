@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { schedules } from '../cron/schedules.js'
+import { planSync, repoFiles } from '../cron/sync.js'
+import { renderTriggers, toAwsCron } from '../cron/triggers.js'
+import { startNodeServer, type NodeServer } from '../functions/node.js'
+import { loadConfig } from '../src/config.js'
+import { memoryLogger } from '../src/logger.js'
+import { TEST_ENV } from './helpers/app.js'
+import { freshDatabase, type TestDatabase } from './helpers/db.js'
+import { TEST_SIGNING_SECRET } from './helpers/tasks.js'
+
+describe('schedule registry → platform triggers', () => {
+  it('wrangler.toml and serverless.yml match cron/schedules.ts (npm run cron:check)', () => {
+    expect(planSync(schedules).drifted).toEqual([])
+  })
+
+  it('detects drift when the registry changes without cron:sync', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-cron-'))
+    const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
+    fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
+    fs.copyFileSync(repoFiles.serverlessPath, files.serverlessPath)
+    const edited = schedules.map((s) => (s.name === 'low-credit-notices' ? { ...s, cron: '0 9 * * *' } : s))
+    expect(planSync(edited, files).drifted).toEqual([files.wranglerPath, files.serverlessPath])
+    // Writing the plan makes them agree again, and leaves the hand-written parts alone.
+    const plan = planSync(edited, files)
+    fs.writeFileSync(files.wranglerPath, plan.next.wrangler)
+    fs.writeFileSync(files.serverlessPath, plan.next.serverless)
+    expect(planSync(edited, files).drifted).toEqual([])
+    expect(fs.readFileSync(files.wranglerPath, 'utf8')).toContain('compatibility_flags = ["nodejs_compat"]')
+    expect(fs.readFileSync(files.serverlessPath, 'utf8')).toContain("rate: cron(0 9 * * ? *)")
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  it.each([
+    ['* * * * *', 'cron(* * * * ? *)'],
+    ['*/5 * * * *', 'cron(*/5 * * * ? *)'],
+    ['30 3 * * *', 'cron(30 3 * * ? *)'],
+    ['0 9 * * 1-5', 'cron(0 9 ? * MON-FRI *)'],
+    ['0 0 1 * *', 'cron(0 0 1 * ? *)'],
+    ['0 12 * * 0', 'cron(0 12 ? * SUN *)'],
+  ])('writes %s for EventBridge as %s', (cron, aws) => {
+    expect(toAwsCron(cron)).toBe(aws)
+  })
+
+  it('refuses what EventBridge cannot express and warns on platform limits', () => {
+    expect(() => toAwsCron('0 0 1 * 1')).toThrow(/both day-of-month and day-of-week/)
+    const task = schedules[0]!
+    const many = ['1', '2', '3', '4', '5', '6'].map((m) => ({ ...task, name: `t${m}`, cron: `${m} * * * *` }))
+    expect(renderTriggers(many).warnings.join()).toMatch(/over the Workers Free plan's 5 cron triggers/)
+    expect(renderTriggers([task, { ...task, name: 'twin' }]).warnings.join()).toMatch(/merged into 1 Workers cron trigger/)
+    expect(() => renderTriggers([{ ...task, cron: '61 * * * *' }])).toThrow(/invalid cron/)
+  })
+})
+
+describe('npm run task (cron/call.ts)', () => {
+  let db: TestDatabase
+  let server: NodeServer
+  beforeAll(async () => {
+    db = await freshDatabase()
+    const config = loadConfig({ ...TEST_ENV, DATABASE_URL: db.url, PORT: '0', TASK_SIGNING_SECRET: TEST_SIGNING_SECRET }, 'node')
+    server = await startNodeServer(config, { logger: memoryLogger() })
+  })
+  afterAll(async () => {
+    await server.close()
+    await db.drop()
+  })
+
+  const run = (args: string[], env: Record<string, string>) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'cron/call.ts', ...args, '--url', server.url], { env: { ...process.env, ...env } }).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+    )
+
+  it('signs and sends a task request over HTTP', async () => {
+    const ok = await run(['ledger-cleanup', '--scheduled-at', '2026-08-01T03:30:00Z'], { TASK_SIGNING_SECRET: TEST_SIGNING_SECRET })
+    expect(ok.code).toBe(0)
+    expect(JSON.parse(ok.out)).toMatchObject({ http: 200, status: 'succeeded', task: 'ledger-cleanup', scheduledAt: '2026-08-01T03:30:00.000Z' })
+    const wrong = await run(['ledger-cleanup'], { TASK_SIGNING_SECRET: 'a-different-secret-of-enough-length-000' })
+    expect(wrong.code).toBe(1)
+    expect(JSON.parse(wrong.out)).toMatchObject({ http: 401, error: { code: 'invalid_signature' } })
+  }, 30_000)
+})
