@@ -8,6 +8,7 @@ import { chatAgentSyncRetry } from '../src/domain/accounts/chat-sync.js'
 import { verificationReminders } from '../src/domain/accounts/verification-reminders.js'
 import { dispatchCampaigns } from '../src/domain/campaigns/dispatch.js'
 import { lowCreditNotices } from '../src/domain/credits/low-credit-notices.js'
+import { outboxSweep } from '../src/queue/sweep.js'
 import { ledgerCleanup } from '../src/tasks/ledger-cleanup.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 
@@ -40,6 +41,13 @@ export const schedules: readonly ScheduleEntry[] = [
     cron: '*/5 * * * *',
     description: 'Retry user syncs to the chat agent server that failed, with backoff',
     task: chatAgentSyncRetry,
+    catchUp: 'skip',
+  },
+  {
+    name: 'outbox-sweep',
+    cron: '* * * * *',
+    description: 'Republish outbox rows the queue has not delivered in time (or deliver them, without a queue)',
+    task: (deps) => outboxSweep({ publisher: deps.queue.publisher, handlers: deps.queue.handlers, logger: deps.logger }),
     catchUp: 'skip',
   },
   {

@@ -23,6 +23,10 @@ import { opsRoutes } from './ops/routes.js'
 import { randomToken } from './crypto.js'
 import { prepareTasks } from './tasks/registry.js'
 import { taskRoutes } from './tasks/routes.js'
+import type { OutboxHandler } from './queue/deliver.js'
+import { createSqsPublisher } from './queue/publisher.js'
+import { outboxScope, queueRoutes } from './queue/routes.js'
+import { taskHandler } from './tasks/queue-handler.js'
 
 export type { AppDeps } from './http/types.js'
 
@@ -40,8 +44,11 @@ export function createApp(deps: AppDeps) {
   }
   const fetchImpl = deps.fetch ?? ((input, init) => fetch(input, init))
   const domain: DomainDeps = { config, logger, email: deps.email ?? createEmailTransport(config.email), fetch: fetchImpl, limits }
-  const tasks = prepareTasks(deps.schedules ?? [], { config, logger, email: domain.email, fetch: fetchImpl }, config)
+  const publisher = deps.publisher ?? createSqsPublisher(config.queue, logger)
   const holder = deps.instanceId ?? `${config.platform}-${randomToken(6)}`
+  let handlers: Record<string, OutboxHandler> = {}
+  const tasks = prepareTasks(deps.schedules ?? [], { config, logger, email: domain.email, fetch: fetchImpl, queue: { publisher, handlers: () => handlers } }, config)
+  handlers = { task: taskHandler(tasks, { holder, logger, publisher }) }
 
   const app = new Hono<AppEnv>()
   app.onError((err) => renderError(err, logger))
@@ -53,11 +60,14 @@ export function createApp(deps: AppDeps) {
 
   // Only methods that carry a body pay for the limit check.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit(config.bodyLimitBytes))
+  // Outside the request scope: the outbox publishes after the connection is back.
+  app.use('*', outboxScope(publisher, deps.defer))
   app.use('*', requestScope(appDeps))
   if (config.rateLimits.api) app.use('/v1/*', rateLimit({ name: 'api', rule: config.rateLimits.api, subject: byIp, logger }))
 
   app.route('/', opsRoutes(appDeps))
-  app.route('/tasks', taskRoutes({ tasks, config: config.tasks, logger, holder }))
+  app.route('/tasks', taskRoutes({ tasks, config: config.tasks, logger, holder, queueEnabled: publisher.enabled }))
+  app.route('/queue', queueRoutes({ handlers, config: config.tasks, logger }))
   app.route('/v1/auth', accountRoutes(domain))
   app.route('/v1', userRoutes())
   app.route('/v1/credits', creditRoutes())

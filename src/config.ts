@@ -90,6 +90,17 @@ export interface ChatAgentConfig {
   timeoutMs: number
 }
 
+export interface QueueConfig {
+  /** The SQS queue that carries outbox ids; unset: rows wait for the sweep task. */
+  queueUrl: string | undefined
+  /** A non-AWS endpoint (fauxqs, LocalStack). */
+  endpoint: string | undefined
+  /** @default "us-east-1" */
+  region: string
+  /** Deliveries of one outbox row before it is marked dead. @default 8 */
+  maxAttempts: number
+}
+
 export interface Config {
   platform: Platform
   port: number
@@ -118,6 +129,7 @@ export interface Config {
   tasks: TaskConfig
   dispatch: DispatchConfig
   chatAgent: ChatAgentConfig
+  queue: QueueConfig
   db: DbConfig
 }
 
@@ -195,6 +207,10 @@ const envSchema = z.object({
   CHAT_AGENT_SERVER_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   CHAT_AGENT_TOKEN: z.preprocess(blankToUndefined, z.string().optional()),
   CHAT_AGENT_SYNC_TIMEOUT_MS: int(1, 60_000),
+  SQS_QUEUE_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  SQS_ENDPOINT: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  SQS_REGION: z.preprocess(blankToUndefined, z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region like eu-west-1').optional()),
+  QUEUE_MAX_ATTEMPTS: int(1, 50),
   DB_CONNECTION_MODE: z.preprocess(blankToUndefined, z.enum(['pool', 'per-request']).optional()),
   DB_POOL_MAX: int(1, 1000),
   DB_IDLE_TIMEOUT_MS: int(1, 24 * 3600_000),
@@ -281,6 +297,12 @@ export function loadConfig(env: Env, platform: Platform): Config {
       url: e.CHAT_AGENT_SERVER_URL,
       token: e.CHAT_AGENT_TOKEN,
       timeoutMs: e.CHAT_AGENT_SYNC_TIMEOUT_MS ?? 2000,
+    },
+    queue: {
+      queueUrl: e.SQS_QUEUE_URL,
+      endpoint: e.SQS_ENDPOINT,
+      region: e.SQS_REGION ?? 'us-east-1',
+      maxAttempts: e.QUEUE_MAX_ATTEMPTS ?? 8,
     },
     email: {
       transport,

@@ -11,6 +11,7 @@ import { webhookDocs } from './domain/webhooks/docs.js'
 import { describe, generateDocument, type Registry } from './http/openapi.js'
 import { z } from 'zod'
 import { taskBody, taskParam } from './tasks/routes.js'
+import { deliverBody } from './queue/routes.js'
 
 function platformDocs(r: Registry) {
   describe(r, { method: 'get', path: '/health', tag: 'ops', auth: 'none', summary: 'Liveness; touches no database', responses: { 200: z.object({ status: z.literal('ok') }) } })
@@ -28,6 +29,18 @@ function platformDocs(r: Registry) {
       }).catchall(z.unknown()),
     },
     errors: { 409: 'The task is running elsewhere (overlap policy skip); details carry its run id' },
+  })
+  describe(r, {
+    method: 'post', path: '/queue/deliver', tag: 'tasks', auth: 'signed', summary: 'Process one outbox row named by an SQS message, idempotently',
+    body: deliverBody,
+    responses: {
+      200: z.object({
+        result: z.enum(['done', 'duplicate', 'unknown', 'dead', 'retry', 'deferred']),
+        retryAfterS: z.number().int().optional(),
+        nextAttemptAt: z.string().optional(),
+        error: z.string().optional(),
+      }),
+    },
   })
 }
 

@@ -86,11 +86,12 @@ describe('Worker in workerd', () => {
     // The campaign started in the walk-through above had one due email: it went out.
     const sent = await db.observer.query(`SELECT count(*)::int AS n FROM sent_emails WHERE kind = 'campaign'`)
     expect(sent.rows[0].n).toBe(1)
-    // Another cron string runs only its own tasks.
+    // Every task of that cron ran (dispatch and the outbox sweep); another cron string runs only its own.
+    await waitFor(async () => (await db.observer.query(`SELECT 1 FROM task_runs WHERE task = 'outbox-sweep'`)).rowCount === 1, 5000)
     await worker.scheduled({ cron: '*/5 * * * *', scheduledTime })
     await waitFor(async () => (await db.observer.query(`SELECT 1 FROM task_runs WHERE task = 'chat-agent-sync-retry'`)).rowCount === 1, 5000)
     const tasks = await db.observer.query(`SELECT DISTINCT task FROM task_runs ORDER BY task`)
-    expect(tasks.rows.map((r) => r.task)).toEqual(['campaign-dispatch', 'chat-agent-sync-retry'])
+    expect(tasks.rows.map((r) => r.task)).toEqual(['campaign-dispatch', 'chat-agent-sync-retry', 'outbox-sweep'])
     await noConnectionsLeft()
   })
 

@@ -4,6 +4,8 @@ import type { RequestScope } from '../db/scope.js'
 import type { ConnectionSource } from '../db/types.js'
 import type { EmailTransport } from '../domain/emails/transport.js'
 import type { Logger } from '../logger.js'
+import type { Outbox } from '../queue/outbox.js'
+import type { QueuePublisher } from '../queue/publisher.js'
 import type { ScheduleEntry } from '../tasks/types.js'
 
 /** Who a request acts for, once `requireUser` has checked its API key. */
@@ -15,7 +17,7 @@ export interface AuthUser {
   apiKeyId: string
 }
 
-export type AppEnv = { Variables: { db: RequestScope; user: AuthUser } }
+export type AppEnv = { Variables: { db: RequestScope; user: AuthUser; outbox: Outbox } }
 export type AppContext = Context<AppEnv>
 
 /** Everything platform-specific the core needs, handed in by `functions/*`. */
@@ -30,6 +32,8 @@ export interface AppDeps {
   fetch?: typeof fetch
   /** The schedule registry (`cron/schedules.ts`): the tasks `POST /tasks/<name>` can run. */
   schedules?: readonly ScheduleEntry[]
+  /** Where outbox ids go after commit; SQS from config when not given. */
+  publisher?: QueuePublisher
   /** Names this instance in task leases. @default "<platform>-<random>" */
   instanceId?: string
   /** The client's address as the platform knows it (socket peer, CF-Connecting-IP, API Gateway sourceIp). */

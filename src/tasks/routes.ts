@@ -21,7 +21,7 @@ export const taskBody = z
 
 export const taskParam = z.object({ name: z.string().regex(/^[a-z0-9-]{1,64}$/, 'a task name') })
 
-export function taskRoutes(deps: { tasks: Map<string, PreparedTask>; config: TaskConfig; logger: Logger; holder: string }) {
+export function taskRoutes(deps: { tasks: Map<string, PreparedTask>; config: TaskConfig; logger: Logger; holder: string; queueEnabled: boolean }) {
   return new Hono<AppEnv>().post('/:name', signedRequest(deps.config), validate('param', taskParam), async (c) => {
     const prepared = deps.tasks.get(c.req.valid('param').name)
     if (!prepared) throw new AppError(404, 'unknown_task', `no task named ${c.req.valid('param').name}`)
@@ -34,7 +34,15 @@ export function taskRoutes(deps: { tasks: Map<string, PreparedTask>; config: Tas
       throw new AppError(400, 'validation_failed', 'scheduledAt is in the future', [{ path: 'scheduledAt', message: 'more than 5 minutes ahead' }])
     }
     const trigger = (c.req.header(TRIGGER_HEADER) ?? 'http').slice(0, 32)
-    const outcome = await runTrigger(prepared, { db: c.get('db'), scheduledAt, trigger, holder: deps.holder, logger: deps.logger })
+    const outcome = await runTrigger(prepared, {
+      db: c.get('db'),
+      scheduledAt,
+      trigger,
+      holder: deps.holder,
+      logger: deps.logger,
+      outbox: c.get('outbox'),
+      queueEnabled: deps.queueEnabled,
+    })
     return c.json(outcome)
   })
 }

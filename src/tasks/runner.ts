@@ -11,7 +11,8 @@ import { createBudget, pause } from './budget.js'
 import { releaseLease, takeLease } from './lease.js'
 import { finishOccurrence, lastOccurrence, openOccurrence, recordSkipped } from './ledger.js'
 import { occurrencesBetween } from './occurrences.js'
-import type { ScheduleEntry, TaskFn } from './types.js'
+import type { Outbox } from '../queue/outbox.js'
+import type { EnqueueOptions, ScheduleEntry, TaskFn } from './types.js'
 
 /** A crashed run's lease outlives its budget by this much, then anyone may take it. */
 export const LEASE_MARGIN_MS = 10_000
@@ -37,14 +38,18 @@ export interface RunOutcome {
   caughtUp: number
   skipped: number
   result?: Record<string, unknown>
+  /** The outbox id of the continuation queued when `more` (with a queue configured). */
+  continuation?: string
 }
 
 export async function runTrigger(
   prepared: PreparedTask,
-  request: { db: Db; scheduledAt: Date; trigger: string; holder: string; logger: Logger },
+  request: { db: Db; scheduledAt: Date; trigger: string; holder: string; logger: Logger; outbox: Outbox; queueEnabled?: boolean },
 ): Promise<RunOutcome> {
   const { entry, cron, run, budgetMs } = prepared
-  const { db, scheduledAt, logger } = request
+  const { db, scheduledAt, logger, outbox } = request
+  const enqueue = (task: string, options: EnqueueOptions = {}) =>
+    outbox.add(db, { kind: 'task', payload: { task, scheduledAt: (options.scheduledAt ?? new Date()).toISOString() }, delaySeconds: options.delaySeconds })
   const runId = crypto.randomUUID()
   const budget = createBudget(budgetMs)
 
@@ -74,7 +79,7 @@ export async function runTrigger(
       }
       let result
       try {
-        result = await run({ db, scheduledAt: at, budget, runId: id, logger })
+        result = await run({ db, scheduledAt: at, budget, runId: id, logger, enqueue })
       } catch (err) {
         await finishOccurrence(db, id, { status: 'failed', processed: 0, more: false, error: (err as Error).message }).catch(() => undefined)
         logger.error('task failed', { task: entry.name, runId: id, scheduledAt: at.toISOString(), error: (err as Error).message })
@@ -84,6 +89,8 @@ export async function runTrigger(
       if (isCurrent) {
         const { processed, more, ...rest } = result
         Object.assign(outcome, { processed, more, result: rest })
+        // Work left over: an immediate continuation through the queue, or the next occurrence.
+        if (more && request.queueEnabled) outcome.continuation = await enqueue(entry.name)
       } else {
         outcome.caughtUp++
       }

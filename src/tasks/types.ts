@@ -7,6 +7,8 @@ import type { Config } from '../config.js'
 import type { Db } from '../db/types.js'
 import type { EmailTransport } from '../domain/emails/transport.js'
 import type { Logger } from '../logger.js'
+import type { OutboxHandler } from '../queue/deliver.js'
+import type { QueuePublisher } from '../queue/publisher.js'
 
 export type OverlapPolicy = 'skip' | 'queue'
 /**
@@ -23,8 +25,20 @@ export interface TaskBudget {
   spent(): boolean
 }
 
+export interface EnqueueOptions {
+  /** The occurrence to run; default: the time of enqueueing (a continuation is an occurrence of its own). */
+  scheduledAt?: Date
+  /** Not before this many seconds. */
+  delaySeconds?: number
+}
+
 export interface TaskContext {
   db: Db
+  /**
+   * Asks for a run of a task (this one or another) through the outbox and the queue: written in
+   * this run's database session, published when the run is over. Returns the outbox id.
+   */
+  enqueue(task: string, options?: EnqueueOptions): Promise<string>
   /** The occurrence this run is for (a cron time, or the time a manual run asked for). */
   scheduledAt: Date
   budget: TaskBudget
@@ -46,6 +60,7 @@ export interface TaskDeps {
   logger: Logger
   email: EmailTransport
   fetch: typeof fetch
+  queue: { publisher: QueuePublisher; handlers: () => Record<string, OutboxHandler> }
 }
 
 export type TaskFactory = (deps: TaskDeps) => TaskFn

@@ -1,0 +1,84 @@
+/**
+ * `POST /queue/deliver` `{"id", "receiveCount"?}`: what an SQS message asks for, done once.
+ * Claims the outbox row, skips it if already done (duplicates are normal), runs the handler for its
+ * kind, records the attempt and answers what the consumer should do with the message:
+ * `done` / `duplicate` / `unknown` / `dead` / `deferred` → delete it; `retry` → retry after `retryAfterS`.
+ */
+import type { Db } from '../db/types.js'
+import type { Logger } from '../logger.js'
+
+export interface OutboxRow {
+  id: string
+  kind: string
+  payload: Record<string, unknown>
+  userId: string | null
+  attempts: number
+  maxAttempts: number
+}
+
+/** Thrown by a handler to ask for a retry at a specific delay (rate limit, lease held elsewhere). */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly afterS: number,
+  ) {
+    super(message)
+  }
+}
+
+/** Thrown by a handler when retrying cannot help. */
+export class PermanentFailure extends Error {}
+
+export type OutboxHandler = (row: OutboxRow, db: Db) => Promise<void>
+
+export type DeliverResult =
+  | { result: 'done' | 'duplicate' | 'unknown' | 'dead' }
+  | { result: 'retry'; retryAfterS: number; error: string }
+  | { result: 'deferred'; nextAttemptAt: string; error: string }
+
+/** SQS can hold a message back at most 15 minutes; longer waits go back to the row. */
+export const MAX_QUEUE_DELAY_S = 900
+
+/** 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h… (by attempts made so far). */
+export function backoffSeconds(attempts: number): number {
+  const steps = [5, 30, 120, 600, 1800, 3600]
+  return steps[Math.min(attempts - 1, steps.length - 1)]! * (attempts > steps.length ? 2 ** (attempts - steps.length) : 1)
+}
+
+export async function deliver(db: Db, id: string, handlers: Record<string, OutboxHandler>, logger: Logger): Promise<DeliverResult> {
+  const claimed = await db.query<OutboxRow>(
+    `UPDATE outbox SET status = 'processing', attempts = attempts + 1, claimed_until = now() + interval '2 minutes'
+     WHERE id = $1 AND (status = 'pending' OR (status = 'processing' AND claimed_until < now()))
+     RETURNING id, kind, payload, user_id AS "userId", attempts, max_attempts AS "maxAttempts"`,
+    [id],
+  )
+  const row = claimed.rows[0]
+  if (!row) {
+    const existing = await db.query<{ status: string }>(`SELECT status FROM outbox WHERE id = $1`, [id])
+    const status = existing.rows[0]?.status
+    if (!status) return { result: 'unknown' }
+    if (status === 'processing') return { result: 'retry', retryAfterS: 30, error: 'being delivered by another consumer' }
+    return { result: status === 'dead' ? 'dead' : 'duplicate' }
+  }
+  const handler = handlers[row.kind]
+  try {
+    if (!handler) throw new PermanentFailure(`no handler for outbox kind ${row.kind}`)
+    await handler(row, db)
+    await db.query(`UPDATE outbox SET status = 'done', done_at = now(), claimed_until = NULL, last_error = NULL WHERE id = $1`, [id])
+    return { result: 'done' }
+  } catch (err) {
+    const error = (err as Error).message.slice(0, 1000)
+    const dead = err instanceof PermanentFailure || row.attempts >= row.maxAttempts
+    const waitS = err instanceof RetryLater ? err.afterS : backoffSeconds(row.attempts)
+    const { rows } = await db.query<{ next: string }>(
+      `UPDATE outbox SET status = $2, last_error = $3, claimed_until = NULL,
+         next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $4) ELSE next_attempt_at END
+       WHERE id = $1 RETURNING to_json(next_attempt_at)#>>'{}' AS next`,
+      [id, dead ? 'dead' : 'pending', error, waitS],
+    )
+    logger.warn('outbox delivery failed', { id, kind: row.kind, attempt: row.attempts, dead, error })
+    if (dead) return { result: 'dead' }
+    if (waitS > MAX_QUEUE_DELAY_S) return { result: 'deferred', nextAttemptAt: rows[0]!.next, error }
+    return { result: 'retry', retryAfterS: waitS, error }
+  }
+}

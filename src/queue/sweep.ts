@@ -1,0 +1,49 @@
+/**
+ * `outbox-sweep` (every minute): the database is the source of truth, SQS the accelerator. Rows
+ * still unfinished a minute after they were due — the publish failed or never happened, the
+ * consumer died — are published again; with no queue configured they are delivered right here.
+ */
+import type { Db } from '../db/types.js'
+import type { Logger } from '../logger.js'
+import type { TaskFn } from '../tasks/types.js'
+import { deliver, type OutboxHandler } from './deliver.js'
+import type { QueuePublisher } from './publisher.js'
+
+const BATCH = 500
+
+export function outboxSweep(deps: { publisher: QueuePublisher; handlers: () => Record<string, OutboxHandler>; logger: Logger }): TaskFn {
+  return async (ctx) => {
+    let processed = 0
+    let more = false
+    for (;;) {
+      if (ctx.budget.spent()) {
+        more = true
+        break
+      }
+      const due = await dueRows(ctx.db, deps.publisher.enabled ? '1 minute' : '0 seconds', BATCH)
+      if (deps.publisher.enabled) {
+        await deps.publisher.publish(due)
+        processed += due.length
+        break // one pass: what was published is the queue's now
+      }
+      for (const row of due) {
+        if (ctx.budget.spent()) break
+        await deliver(ctx.db, row.id, deps.handlers(), deps.logger)
+        processed++
+      }
+      if (due.length < BATCH) break
+    }
+    return { processed, more, mode: deps.publisher.enabled ? 'republished' : 'delivered' }
+  }
+}
+
+async function dueRows(db: Db, grace: string, limit: number): Promise<{ id: string; kind: string }[]> {
+  const { rows } = await db.query<{ id: string; kind: string }>(
+    `SELECT id, kind FROM outbox
+     WHERE (status = 'pending' AND next_attempt_at <= now() - $1::interval)
+        OR (status = 'processing' AND claimed_until < now())
+     ORDER BY next_attempt_at LIMIT $2`,
+    [grace, limit],
+  )
+  return rows
+}
