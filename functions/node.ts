@@ -13,6 +13,7 @@ import { createConnectionSource } from '../src/db/connections.js'
 import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger, type Logger } from '../src/logger.js'
 import { schedules } from '../cron/schedules.js'
+import type { ScheduleEntry } from '../src/tasks/types.js'
 
 export interface NodeServer {
   url: string
@@ -25,6 +26,8 @@ export interface NodeServerOptions {
   logger?: Logger
   /** Adds routes after the app's own (tests use it for deliberately slow or leaky routes). */
   extend?: (app: App) => void
+  /** The schedule registry. @default cron/schedules.ts */
+  schedules?: readonly ScheduleEntry[]
 }
 
 export async function startNodeServer(config: Config, options: NodeServerOptions = {}): Promise<NodeServer> {
@@ -37,7 +40,7 @@ export async function startNodeServer(config: Config, options: NodeServerOptions
     connections,
     clientIp: (c) => getConnInfo(c).remote.address,
     onClientGone: watchClientGone,
-    schedules,
+    schedules: options.schedules ?? schedules,
   })
   options.extend?.(app)
   const server = await new Promise<ServerType>((resolve, reject) => {

@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps) {
   const holder = deps.instanceId ?? `${config.platform}-${randomToken(6)}`
   let handlers: Record<string, OutboxHandler> = {}
   const tasks = prepareTasks(deps.schedules ?? [], { config, logger, email: domain.email, fetch: fetchImpl, queue: { publisher, handlers: () => handlers } }, config)
-  handlers = { task: taskHandler(tasks, { holder, logger, publisher }) }
+  handlers = { task: taskHandler(tasks, { holder, logger, publisher, maxAttempts: config.queue.maxAttempts }) }
 
   const app = new Hono<AppEnv>()
   app.onError((err) => renderError(err, logger))
@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps) {
   // Only methods that carry a body pay for the limit check.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit(config.bodyLimitBytes))
   // Outside the request scope: the outbox publishes after the connection is back.
-  app.use('*', outboxScope(publisher, deps.defer))
+  app.use('*', outboxScope(publisher, config.queue.maxAttempts, deps.defer))
   app.use('*', requestScope(appDeps))
   if (config.rateLimits.api) app.use('/v1/*', rateLimit({ name: 'api', rule: config.rateLimits.api, subject: byIp, logger }))
 

@@ -17,10 +17,13 @@ export interface OutboxMessage {
 export class Outbox {
   private readonly pending: QueuedMessage[] = []
 
+  /** `maxAttempts`: deliveries before a row is marked dead (`QUEUE_MAX_ATTEMPTS`). */
+  constructor(private readonly maxAttempts = 8) {}
+
   async add(db: Queryable, message: OutboxMessage): Promise<string> {
     const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO outbox (kind, payload, user_id, next_attempt_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING id`,
-      [message.kind, JSON.stringify(message.payload), message.userId ?? null, message.delaySeconds ?? 0],
+      `INSERT INTO outbox (kind, payload, user_id, next_attempt_at, max_attempts) VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5) RETURNING id`,
+      [message.kind, JSON.stringify(message.payload), message.userId ?? null, message.delaySeconds ?? 0, this.maxAttempts],
     )
     const id = rows[0]!.id
     this.pending.push({ id, kind: message.kind, delaySeconds: message.delaySeconds })

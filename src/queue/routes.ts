@@ -23,9 +23,13 @@ export function queueRoutes(deps: { handlers: Record<string, OutboxHandler>; con
  * request is over — registered outside the request scope, so the connection is already back
  * while SQS is called; on Workers the publish is deferred with `waitUntil`.
  */
-export function outboxScope(publisher: QueuePublisher, defer?: (c: Parameters<MiddlewareHandler>[0], work: Promise<unknown>) => void): MiddlewareHandler<AppEnv> {
+export function outboxScope(
+  publisher: QueuePublisher,
+  maxAttempts: number,
+  defer?: (c: Parameters<MiddlewareHandler>[0], work: Promise<unknown>) => void,
+): MiddlewareHandler<AppEnv> {
   return async function outboxScope(c, next) {
-    const outbox = new Outbox()
+    const outbox = new Outbox(maxAttempts)
     c.set('outbox', outbox)
     await next()
     const publishing = outbox.flush(publisher)

@@ -10,6 +10,8 @@ import { deliver, type OutboxHandler } from './deliver.js'
 import type { QueuePublisher } from './publisher.js'
 
 const BATCH = 500
+/** Rows republished per run at most; ids only, so this is one small read. */
+const REPUBLISH_LIMIT = 5000
 
 export function outboxSweep(deps: { publisher: QueuePublisher; handlers: () => Record<string, OutboxHandler>; logger: Logger }): TaskFn {
   return async (ctx) => {
@@ -20,12 +22,15 @@ export function outboxSweep(deps: { publisher: QueuePublisher; handlers: () => R
         more = true
         break
       }
-      const due = await dueRows(ctx.db, deps.publisher.enabled ? '1 minute' : '0 seconds', BATCH)
       if (deps.publisher.enabled) {
+        // One pass: what is republished is the queue's now (still pending, so not re-read in this run).
+        const due = await dueRows(ctx.db, '1 minute', REPUBLISH_LIMIT)
         await deps.publisher.publish(due)
         processed += due.length
-        break // one pass: what was published is the queue's now
+        more = due.length === REPUBLISH_LIMIT
+        break
       }
+      const due = await dueRows(ctx.db, '0 seconds', BATCH)
       for (const row of due) {
         if (ctx.budget.spent()) break
         await deliver(ctx.db, row.id, deps.handlers(), deps.logger)

@@ -6,12 +6,12 @@ import { Outbox } from '../queue/outbox.js'
 import type { QueuePublisher } from '../queue/publisher.js'
 import { runTrigger, type PreparedTask } from './runner.js'
 
-export function taskHandler(tasks: Map<string, PreparedTask>, deps: { holder: string; logger: Logger; publisher: QueuePublisher }): OutboxHandler {
+export function taskHandler(tasks: Map<string, PreparedTask>, deps: { holder: string; logger: Logger; publisher: QueuePublisher; maxAttempts: number }): OutboxHandler {
   return async (row, db) => {
     const { task, scheduledAt } = row.payload as { task?: string; scheduledAt?: string }
     const prepared = task ? tasks.get(task) : undefined
     if (!prepared) throw new PermanentFailure(`unknown task ${String(task)}`)
-    const outbox = new Outbox()
+    const outbox = new Outbox(deps.maxAttempts)
     try {
       await runTrigger(prepared, { db, scheduledAt: scheduledAt ? new Date(scheduledAt) : new Date(), trigger: 'queue', holder: deps.holder, logger: deps.logger, outbox })
     } catch (err) {

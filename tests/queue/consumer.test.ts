@@ -1,0 +1,178 @@
+/**
+ * The queue path end to end on loopback: outbox → fauxqs (a real SQS wire API) → the SQS consumer
+ * handler (functions/sqs-consumer.ts) → signed POST /queue/deliver on a Node server → Postgres.
+ */
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { schedules } from '../../cron/schedules.js'
+import { createConsumer, type SqsEvent } from '../../functions/sqs-consumer.js'
+import { startNodeServer, type NodeServer } from '../../functions/node.js'
+import { loadConfig } from '../../src/config.js'
+import { memoryLogger } from '../../src/logger.js'
+import { taskRequest } from '../../src/tasks/trigger.js'
+import type { ScheduleEntry } from '../../src/tasks/types.js'
+import { startSqsPoller } from '../../tools/lib/sqs-poller.js'
+import { TEST_ENV } from '../helpers/app.js'
+import { freshDatabase, waitFor, type TestDatabase } from '../helpers/db.js'
+import { startLocalSqs, type LocalSqs } from '../helpers/fauxqs.js'
+import { TEST_SIGNING_SECRET } from '../helpers/tasks.js'
+
+let db: TestDatabase
+let sqs: LocalSqs
+let server: NodeServer
+const ran: string[] = []
+
+const entries: ScheduleEntry[] = [
+  ...schedules.filter((s) => s.name === 'outbox-sweep'),
+  {
+    name: 'enqueuer',
+    cron: '0 0 * * *',
+    description: 'enqueues two echo runs',
+    task: () => async (ctx) => {
+      await ctx.enqueue('echo', { scheduledAt: new Date('2026-09-01T00:00:00Z') })
+      await ctx.enqueue('echo', { scheduledAt: new Date('2026-09-01T00:01:00Z') })
+      return { processed: 2, more: false }
+    },
+  },
+  {
+    name: 'echo',
+    cron: '0 0 * * *',
+    description: 'records that it ran',
+    task: () => async (ctx) => {
+      ran.push(ctx.scheduledAt.toISOString())
+      return { processed: 1, more: false }
+    },
+  },
+  {
+    name: 'broken',
+    cron: '0 0 * * *',
+    description: 'always fails',
+    task: () => async () => {
+      throw new Error('receiver down')
+    },
+  },
+]
+
+beforeAll(async () => {
+  db = await freshDatabase()
+  sqs = await startLocalSqs({ maxReceiveCount: 2, visibilityTimeoutS: 1 })
+  const config = loadConfig(
+    { ...TEST_ENV, DATABASE_URL: db.url, PORT: '0', TASK_SIGNING_SECRET: TEST_SIGNING_SECRET, SQS_QUEUE_URL: sqs.queueUrl, SQS_ENDPOINT: sqs.endpoint, QUEUE_MAX_ATTEMPTS: '2' },
+    'node',
+  )
+  server = await startNodeServer(config, { logger: memoryLogger(), schedules: entries })
+})
+afterAll(async () => {
+  await server?.close()
+  await sqs?.stop()
+  await db?.drop()
+})
+
+const consumer = (baseUrl = server.url) => createConsumer({ appBaseUrl: baseUrl, signingSecret: TEST_SIGNING_SECRET, queueUrl: sqs.queueUrl, sqs: sqs.sqs, log: () => undefined })
+const trigger = (name: string, scheduledAt?: Date) => fetch(taskRequest(server.url, name, { secret: TEST_SIGNING_SECRET, scheduledAt, trigger: 'test' }))
+const outboxRows = (kind = 'task') => db.observer.query<{ id: string; status: string; attempts: number; payload: { task: string } }>(`SELECT id, status, attempts, payload FROM outbox WHERE kind = $1 ORDER BY created_at`, [kind])
+let seq = 0
+/** An outbox row as Outbox.add writes it (max_attempts = QUEUE_MAX_ATTEMPTS = 2), each for its own occurrence. */
+const taskRow = async (task: string) =>
+  (await db.observer.query(`INSERT INTO outbox (kind, payload, max_attempts) VALUES ('task', $1, 2) RETURNING id`, [{ task, scheduledAt: new Date(Date.UTC(2026, 10, 1) + ++seq * 1000).toISOString() }])).rows[0].id as string
+const record = (id: string, n: number) => ({ messageId: `m-${n}`, receiptHandle: `r-${n}`, body: JSON.stringify({ id, kind: 'task' }), attributes: { ApproximateReceiveCount: '1' } })
+
+describe('outbox → SQS → consumer → /queue/deliver', () => {
+  it('delivers what a task enqueued, through the real queue, once', async () => {
+    const res = await trigger('enqueuer', new Date('2026-09-01T00:00:00Z'))
+    expect(res.status).toBe(200)
+    const poller = startSqsPoller(sqs.sqs, sqs.queueUrl, consumer())
+    try {
+      await waitFor(async () => (await outboxRows()).rows.every((r) => r.status === 'done') && ran.length === 2, 10_000)
+    } finally {
+      await poller.stop()
+    }
+    expect(ran.sort()).toEqual(['2026-09-01T00:00:00.000Z', '2026-09-01T00:01:00.000Z'])
+    const { rows } = await db.observer.query(`SELECT trigger FROM task_runs WHERE task = 'echo'`)
+    expect(rows.map((r) => r.trigger)).toEqual(['queue', 'queue'])
+  })
+
+  it('processes a message delivered three times once', async () => {
+    const id = await taskRow('echo')
+    const before = ran.length
+    const handle = consumer()
+    for (let i = 0; i < 3; i++) expect(await handle({ Records: [record(id, i)] })).toEqual({ batchItemFailures: [] })
+    expect(ran.length).toBe(before + 1)
+    expect((await db.observer.query(`SELECT status, attempts FROM outbox WHERE id = $1`, [id])).rows[0]).toEqual({ status: 'done', attempts: 1 })
+  })
+
+  it('reports exactly the failed messages of a batch of 10', async () => {
+    const ids = [] as string[]
+    for (let i = 0; i < 10; i++) ids.push(await taskRow(i % 4 === 1 ? 'broken' : 'echo'))
+    const event: SqsEvent = { Records: ids.map(record) }
+    // One at a time: deliveries of one task at once would meet its lease (and be retried, by design).
+    const { batchItemFailures } = await createConsumer({ appBaseUrl: server.url, signingSecret: TEST_SIGNING_SECRET, concurrency: 1, log: () => undefined })(event)
+    expect(batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-5' }, { itemIdentifier: 'm-9' }])
+    const statuses = (await db.observer.query(`SELECT id, status FROM outbox WHERE id = ANY($1)`, [ids])).rows
+    expect(statuses.filter((r) => r.status === 'pending')).toHaveLength(3)
+    expect(statuses.filter((r) => r.status === 'done')).toHaveLength(7)
+  })
+
+  it('reports the whole batch failed when the app is unreachable, and loses nothing', async () => {
+    const ids = [await taskRow('echo'), await taskRow('echo')]
+    const { batchItemFailures } = await consumer('http://127.0.0.1:1')({ Records: ids.map(record) })
+    expect(batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m-0', 'm-1'])
+    const { rows } = await db.observer.query(`SELECT status FROM outbox WHERE id = ANY($1)`, [ids])
+    expect(rows.map((r) => r.status)).toEqual(['pending', 'pending'])
+  })
+
+  it('marks a row dead after the configured attempts, and sends an unreadable message to the DLQ', async () => {
+    const id = await taskRow('broken')
+    const handle = consumer()
+    expect((await handle({ Records: [record(id, 0)] })).batchItemFailures).toHaveLength(1) // attempt 1: retry
+    await db.observer.query(`UPDATE outbox SET next_attempt_at = now() WHERE id = $1`, [id])
+    expect((await handle({ Records: [record(id, 1)] })).batchItemFailures).toHaveLength(0) // attempt 2 of 2: dead, acknowledged
+    expect((await db.observer.query(`SELECT status, last_error FROM outbox WHERE id = $1`, [id])).rows[0]).toEqual({ status: 'dead', last_error: 'receiver down' })
+
+    await sqs.sqs.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'not json at all' }))
+    const poller = startSqsPoller(sqs.sqs, sqs.queueUrl, handle)
+    try {
+      let dead: string | undefined
+      await waitFor(async () => {
+        const got = await sqs.sqs.send(new ReceiveMessageCommand({ QueueUrl: sqs.dlqUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }))
+        dead = got.Messages?.[0]?.Body
+        return dead !== undefined
+      }, 10_000, 200)
+      expect(dead).toBe('not json at all')
+    } finally {
+      await poller.stop()
+    }
+  }, 20_000)
+
+  it('loses nothing when SQS is unreachable at commit time: the sweep republishes 1 000 rows', async () => {
+    const offline = await startNodeServer(
+      loadConfig({ ...TEST_ENV, DATABASE_URL: db.url, PORT: '0', TASK_SIGNING_SECRET: TEST_SIGNING_SECRET, SQS_QUEUE_URL: sqs.queueUrl, SQS_ENDPOINT: 'http://127.0.0.1:1' }, 'node'),
+      { logger: memoryLogger(), schedules: [...entries, { ...entries[1]!, name: 'many', task: () => async (ctx) => {
+        for (let i = 0; i < 1000; i++) await ctx.enqueue('echo', { scheduledAt: new Date(Date.UTC(2027, 0, 1, 0, 0, i)) })
+        return { processed: 1000, more: false }
+      } }] },
+    )
+    const res = await fetch(taskRequest(offline.url, 'many', { secret: TEST_SIGNING_SECRET, scheduledAt: new Date('2026-09-02T00:00:00Z'), trigger: 'test' }))
+    expect(res.status).toBe(200) // the publish failed, the rows are committed
+    await offline.close()
+    const pendingEchoes = async () => (await db.observer.query(`SELECT count(*)::int AS n FROM outbox WHERE status <> 'done' AND payload->>'scheduledAt' LIKE '2027-%'`)).rows[0].n
+    expect(await pendingEchoes()).toBe(1000)
+    await db.observer.query(`UPDATE outbox SET next_attempt_at = now() - interval '2 minutes' WHERE status = 'pending' AND payload->>'scheduledAt' LIKE '2027-%'`)
+    const before = ran.length
+    const sweep = await trigger('outbox-sweep', new Date())
+    const swept = (await sweep.json()) as { processed: number; result: { mode: string } }
+    expect(swept.result.mode).toBe('republished')
+    expect(swept.processed).toBeGreaterThanOrEqual(1000)
+    // One delivery at a time: these are 1 000 runs of one task, which its lease serialises anyway.
+    const serial = createConsumer({ appBaseUrl: server.url, signingSecret: TEST_SIGNING_SECRET, queueUrl: sqs.queueUrl, sqs: sqs.sqs, concurrency: 1, log: () => undefined })
+    const poller = startSqsPoller(sqs.sqs, sqs.queueUrl, serial)
+    const started = performance.now()
+    try {
+      await waitFor(async () => (await pendingEchoes()) === 0, 80_000, 200)
+      console.log(`[queue] 1 000 republished rows delivered through fauxqs in ${Math.round(performance.now() - started)} ms`)
+    } finally {
+      await poller.stop()
+    }
+    expect(ran.length - before).toBe(1000)
+  }, 120_000)
+})
