@@ -47,7 +47,7 @@ export const schedules: readonly ScheduleEntry[] = [
     name: 'outbox-sweep',
     cron: '* * * * *',
     description: 'Republish outbox rows the queue has not delivered in time (or deliver them, without a queue)',
-    task: (deps) => outboxSweep({ publisher: deps.queue.publisher, handlers: deps.queue.handlers, logger: deps.logger }),
+    task: (deps) => outboxSweep({ publisher: deps.queue.publisher, handlers: deps.queue.handlers, logger: deps.logger, maxAttempts: deps.config.queue.maxAttempts }),
     catchUp: 'skip',
   },
   {

@@ -11,6 +11,7 @@ import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger } from '../src/logger.js'
 import { taskRequest } from '../src/tasks/trigger.js'
 import { schedules } from '../cron/schedules.js'
+import { publicOnlyFetch, resolveHost } from './public-fetch.js'
 
 /**
  * An EventBridge schedule: either the input that `serverless.yml` sets (`{"lowtideTask", "scheduledAt"}`,
@@ -55,6 +56,8 @@ export function createLambdaHandler(env: Env): LambdaHandler {
     connections,
     clientIp: (c) => getConnInfo(c).remote.address,
     schedules,
+    resolveHost,
+    webhookFetch: publicOnlyFetch(config.webhooks.allowHosts),
   })
   const run = handle(app)
   const runTask = async (task: { name: string; scheduledAt?: Date }): Promise<TaskRunResult> => {

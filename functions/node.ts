@@ -13,6 +13,7 @@ import { createConnectionSource } from '../src/db/connections.js'
 import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger, type Logger } from '../src/logger.js'
 import { schedules } from '../cron/schedules.js'
+import { publicOnlyFetch, resolveHost } from './public-fetch.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 
 export interface NodeServer {
@@ -41,6 +42,8 @@ export async function startNodeServer(config: Config, options: NodeServerOptions
     clientIp: (c) => getConnInfo(c).remote.address,
     onClientGone: watchClientGone,
     schedules: options.schedules ?? schedules,
+    resolveHost,
+    webhookFetch: publicOnlyFetch(config.webhooks.allowHosts),
   })
   options.extend?.(app)
   const server = await new Promise<ServerType>((resolve, reject) => {

@@ -27,6 +27,7 @@ import type { OutboxHandler } from './queue/deliver.js'
 import { createSqsPublisher } from './queue/publisher.js'
 import { outboxScope, queueRoutes } from './queue/routes.js'
 import { taskHandler } from './tasks/queue-handler.js'
+import { webhookHandler } from './domain/webhooks/delivery.js'
 
 export type { AppDeps } from './http/types.js'
 
@@ -48,7 +49,10 @@ export function createApp(deps: AppDeps) {
   const holder = deps.instanceId ?? `${config.platform}-${randomToken(6)}`
   let handlers: Record<string, OutboxHandler> = {}
   const tasks = prepareTasks(deps.schedules ?? [], { config, logger, email: domain.email, fetch: fetchImpl, queue: { publisher, handlers: () => handlers } }, config)
-  handlers = { task: taskHandler(tasks, { holder, logger, publisher, maxAttempts: config.queue.maxAttempts }) }
+  handlers = {
+    task: taskHandler(tasks, { holder, logger, queueEnabled: publisher.enabled }),
+    webhook: webhookHandler({ config, fetch: deps.webhookFetch ?? fetchImpl, resolveHost: deps.resolveHost, email: domain.email }),
+  }
 
   const app = new Hono<AppEnv>()
   app.onError((err) => renderError(err, logger))
@@ -73,7 +77,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/credits', creditRoutes())
   app.route('/v1/contacts', contactRoutes())
   app.route('/v1/campaigns', campaignRoutes(domain))
-  app.route('/v1/webhooks', webhookRoutes())
+  app.route('/v1/webhooks', webhookRoutes({ allowHosts: config.webhooks.allowHosts, resolve: deps.resolveHost }))
   app.route('/v1/admin', adminRoutes(domain))
   return app
 }

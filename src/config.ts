@@ -101,6 +101,15 @@ export interface QueueConfig {
   maxAttempts: number
 }
 
+export interface WebhookConfig {
+  /** Hosts exempt from the private-address refusal (e.g. `127.0.0.1,localhost` for local receivers). */
+  allowHosts: string[]
+  /** Per delivery attempt. @default 15000 */
+  timeoutMs: number
+  /** An endpoint failing this long is disabled. @default 5 days */
+  disableAfterS: number
+}
+
 export interface Config {
   platform: Platform
   port: number
@@ -130,6 +139,7 @@ export interface Config {
   dispatch: DispatchConfig
   chatAgent: ChatAgentConfig
   queue: QueueConfig
+  webhooks: WebhookConfig
   db: DbConfig
 }
 
@@ -211,6 +221,9 @@ const envSchema = z.object({
   SQS_ENDPOINT: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   SQS_REGION: z.preprocess(blankToUndefined, z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region like eu-west-1').optional()),
   QUEUE_MAX_ATTEMPTS: int(1, 50),
+  WEBHOOK_ALLOW_HOSTS: z.preprocess(blankToUndefined, z.string().optional()),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000),
+  WEBHOOK_DISABLE_AFTER_S: int(60, 365 * 86400),
   DB_CONNECTION_MODE: z.preprocess(blankToUndefined, z.enum(['pool', 'per-request']).optional()),
   DB_POOL_MAX: int(1, 1000),
   DB_IDLE_TIMEOUT_MS: int(1, 24 * 3600_000),
@@ -297,6 +310,14 @@ export function loadConfig(env: Env, platform: Platform): Config {
       url: e.CHAT_AGENT_SERVER_URL,
       token: e.CHAT_AGENT_TOKEN,
       timeoutMs: e.CHAT_AGENT_SYNC_TIMEOUT_MS ?? 2000,
+    },
+    webhooks: {
+      allowHosts: (e.WEBHOOK_ALLOW_HOSTS ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, ''))
+        .filter(Boolean),
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 15_000,
+      disableAfterS: e.WEBHOOK_DISABLE_AFTER_S ?? 5 * 86400,
     },
     queue: {
       queueUrl: e.SQS_QUEUE_URL,

@@ -30,6 +30,13 @@ export interface AppDeps {
   email?: EmailTransport
   /** Outbound HTTP (chat agent, email API); the platform's `fetch` when not given. */
   fetch?: typeof fetch
+  /**
+   * Outbound HTTP to user-supplied URLs (webhooks): on Node and Lambda a fetch whose connections
+   * refuse non-public addresses. Defaults to `fetch`.
+   */
+  webhookFetch?: typeof fetch
+  /** All addresses of a host name (Node, Lambda); absent on Workers. */
+  resolveHost?: (host: string) => Promise<string[]>
   /** The schedule registry (`cron/schedules.ts`): the tasks `POST /tasks/<name>` can run. */
   schedules?: readonly ScheduleEntry[]
   /** Where outbox ids go after commit; SQS from config when not given. */

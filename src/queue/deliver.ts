@@ -6,6 +6,7 @@
  */
 import type { Db } from '../db/types.js'
 import type { Logger } from '../logger.js'
+import type { Outbox } from './outbox.js'
 
 export interface OutboxRow {
   id: string
@@ -29,7 +30,8 @@ export class RetryLater extends Error {
 /** Thrown by a handler when retrying cannot help. */
 export class PermanentFailure extends Error {}
 
-export type OutboxHandler = (row: OutboxRow, db: Db) => Promise<void>
+/** `outbox` collects side effects of the handler itself, published after the delivery. */
+export type OutboxHandler = (row: OutboxRow, db: Db, outbox: Outbox) => Promise<void>
 
 export type DeliverResult =
   | { result: 'done' | 'duplicate' | 'unknown' | 'dead' }
@@ -45,7 +47,7 @@ export function backoffSeconds(attempts: number): number {
   return steps[Math.min(attempts - 1, steps.length - 1)]! * (attempts > steps.length ? 2 ** (attempts - steps.length) : 1)
 }
 
-export async function deliver(db: Db, id: string, handlers: Record<string, OutboxHandler>, logger: Logger): Promise<DeliverResult> {
+export async function deliver(db: Db, id: string, handlers: Record<string, OutboxHandler>, logger: Logger, outbox: Outbox): Promise<DeliverResult> {
   const claimed = await db.query<OutboxRow>(
     `UPDATE outbox SET status = 'processing', attempts = attempts + 1, claimed_until = now() + interval '2 minutes'
      WHERE id = $1 AND (status = 'pending' OR (status = 'processing' AND claimed_until < now()))
@@ -63,7 +65,7 @@ export async function deliver(db: Db, id: string, handlers: Record<string, Outbo
   const handler = handlers[row.kind]
   try {
     if (!handler) throw new PermanentFailure(`no handler for outbox kind ${row.kind}`)
-    await handler(row, db)
+    await handler(row, db, outbox)
     await db.query(`UPDATE outbox SET status = 'done', done_at = now(), claimed_until = NULL, last_error = NULL WHERE id = $1`, [id])
     return { result: 'done' }
   } catch (err) {

@@ -30,6 +30,11 @@ export class Outbox {
     return id
   }
 
+  /** Rows written by other SQL (one statement for many events) to publish with the rest. */
+  track(ids: string[], kind: string): void {
+    for (const id of ids) this.pending.push({ id, kind })
+  }
+
   get size(): number {
     return this.pending.length
   }

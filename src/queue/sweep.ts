@@ -7,13 +7,14 @@ import type { Db } from '../db/types.js'
 import type { Logger } from '../logger.js'
 import type { TaskFn } from '../tasks/types.js'
 import { deliver, type OutboxHandler } from './deliver.js'
+import { Outbox } from './outbox.js'
 import type { QueuePublisher } from './publisher.js'
 
 const BATCH = 500
 /** Rows republished per run at most; ids only, so this is one small read. */
 const REPUBLISH_LIMIT = 5000
 
-export function outboxSweep(deps: { publisher: QueuePublisher; handlers: () => Record<string, OutboxHandler>; logger: Logger }): TaskFn {
+export function outboxSweep(deps: { publisher: QueuePublisher; handlers: () => Record<string, OutboxHandler>; logger: Logger; maxAttempts: number }): TaskFn {
   return async (ctx) => {
     let processed = 0
     let more = false
@@ -33,7 +34,8 @@ export function outboxSweep(deps: { publisher: QueuePublisher; handlers: () => R
       const due = await dueRows(ctx.db, '0 seconds', BATCH)
       for (const row of due) {
         if (ctx.budget.spent()) break
-        await deliver(ctx.db, row.id, deps.handlers(), deps.logger)
+        // Rows the handler adds are picked up by this same loop (no queue to publish to).
+        await deliver(ctx.db, row.id, deps.handlers(), deps.logger, new Outbox(deps.maxAttempts))
         processed++
       }
       if (due.length < BATCH) break

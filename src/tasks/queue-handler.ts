@@ -2,24 +2,27 @@
 import { AppError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { PermanentFailure, RetryLater, type OutboxHandler } from '../queue/deliver.js'
-import { Outbox } from '../queue/outbox.js'
-import type { QueuePublisher } from '../queue/publisher.js'
 import { runTrigger, type PreparedTask } from './runner.js'
 
-export function taskHandler(tasks: Map<string, PreparedTask>, deps: { holder: string; logger: Logger; publisher: QueuePublisher; maxAttempts: number }): OutboxHandler {
-  return async (row, db) => {
+export function taskHandler(tasks: Map<string, PreparedTask>, deps: { holder: string; logger: Logger; queueEnabled: boolean }): OutboxHandler {
+  return async (row, db, outbox) => {
     const { task, scheduledAt } = row.payload as { task?: string; scheduledAt?: string }
     const prepared = task ? tasks.get(task) : undefined
     if (!prepared) throw new PermanentFailure(`unknown task ${String(task)}`)
-    const outbox = new Outbox(deps.maxAttempts)
     try {
-      await runTrigger(prepared, { db, scheduledAt: scheduledAt ? new Date(scheduledAt) : new Date(), trigger: 'queue', holder: deps.holder, logger: deps.logger, outbox })
+      await runTrigger(prepared, {
+        db,
+        scheduledAt: scheduledAt ? new Date(scheduledAt) : new Date(),
+        trigger: 'queue',
+        holder: deps.holder,
+        logger: deps.logger,
+        outbox,
+        queueEnabled: deps.queueEnabled,
+      })
     } catch (err) {
       // Running elsewhere: try again once that run's lease is likely over.
       if (err instanceof AppError && err.code === 'task_running') throw new RetryLater(err.message, 30)
       throw err
-    } finally {
-      await outbox.flush(deps.publisher)
     }
   }
 }

@@ -79,7 +79,7 @@ export async function runTrigger(
       }
       let result
       try {
-        result = await run({ db, scheduledAt: at, budget, runId: id, logger, enqueue })
+        result = await run({ db, scheduledAt: at, budget, runId: id, logger, enqueue, outbox })
       } catch (err) {
         await finishOccurrence(db, id, { status: 'failed', processed: 0, more: false, error: (err as Error).message }).catch(() => undefined)
         logger.error('task failed', { task: entry.name, runId: id, scheduledAt: at.toISOString(), error: (err as Error).message })

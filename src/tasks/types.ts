@@ -8,6 +8,7 @@ import type { Db } from '../db/types.js'
 import type { EmailTransport } from '../domain/emails/transport.js'
 import type { Logger } from '../logger.js'
 import type { OutboxHandler } from '../queue/deliver.js'
+import type { Outbox } from '../queue/outbox.js'
 import type { QueuePublisher } from '../queue/publisher.js'
 
 export type OverlapPolicy = 'skip' | 'queue'
@@ -39,6 +40,8 @@ export interface TaskContext {
    * this run's database session, published when the run is over. Returns the outbox id.
    */
   enqueue(task: string, options?: EnqueueOptions): Promise<string>
+  /** The run's outbox: side effects (webhook events) written here are published after the run. */
+  outbox: Outbox
   /** The occurrence this run is for (a cron time, or the time a manual run asked for). */
   scheduledAt: Date
   budget: TaskBudget

@@ -140,8 +140,8 @@ describe('campaigns', () => {
     const started = await act(u, c.id, 'start')
     expect(started.body).toMatchObject({ status: 'running', startAt: expect.stringMatching(/^2030-01-01T09:00:00/), stats: { pending: 10_000, total: 10_000 } })
     console.log(`[statements] start with 10 000 contacts: ${log.count} statements`)
-    // key check, BEGIN, status move, one INSERT … SELECT for all emails, COMMIT, read back
-    expect(log.count).toBe(6)
+    // key check, BEGIN, status move, one INSERT … SELECT for all emails, the campaign.started event, COMMIT, read back
+    expect(log.count).toBe(7)
     expect(log.statements.filter((s) => s.startsWith('INSERT INTO scheduled_emails'))).toHaveLength(1)
     const { rows } = await db.observer.query(`SELECT count(DISTINCT send_at)::int AS n, min(step_position) AS step FROM scheduled_emails WHERE campaign_id = $1`, [c.id])
     expect(rows[0]).toEqual({ n: 1, step: 1 })

@@ -123,23 +123,23 @@ export async function scheduleFollowUps(db: Queryable, sentIds: string[]): Promi
   return rowCount ?? 0
 }
 
-export async function pauseForCredits(db: Queryable, campaignIds: string[]): Promise<string[]> {
+export async function pauseForCredits(db: Queryable, campaignIds: string[]): Promise<{ id: string; userId: string }[]> {
   if (campaignIds.length === 0) return []
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query<{ id: string; userId: string }>(
     `UPDATE campaigns SET status = 'paused', status_reason = 'insufficient_credits', updated_at = now()
-     WHERE id = ANY ($1::uuid[]) AND status = 'running' RETURNING id`,
+     WHERE id = ANY ($1::uuid[]) AND status = 'running' RETURNING id, user_id AS "userId"`,
     [campaignIds],
   )
-  return rows.map((r) => r.id)
+  return rows
 }
 
 /** Running campaigns with nothing left to send become `completed`. */
-export async function completeFinishedCampaigns(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
+export async function completeFinishedCampaigns(db: Queryable): Promise<{ id: string; userId: string }[]> {
+  const { rows } = await db.query<{ id: string; userId: string }>(
     `UPDATE campaigns c SET status = 'completed', finished_at = now(), updated_at = now()
      WHERE c.status = 'running'
        AND NOT EXISTS (SELECT 1 FROM scheduled_emails e WHERE e.campaign_id = c.id AND e.status IN ('pending', 'sending'))
-     RETURNING c.id`,
+     RETURNING c.id, c.user_id AS "userId"`,
   )
-  return rows.map((r) => r.id)
+  return rows
 }

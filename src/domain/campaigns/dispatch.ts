@@ -16,6 +16,8 @@ import { EmailSendError, type EmailTransport } from '../emails/transport.js'
 import * as repo from './dispatch-repo.js'
 import type { DueEmail, EmailOutcome } from './dispatch-repo.js'
 import { renderTemplate } from './template.js'
+import type { Outbox } from '../../queue/outbox.js'
+import { emitEvents } from '../webhooks/events.js'
 
 export const dispatchCampaigns: TaskFactory = (deps) => async (ctx) => {
   const config = deps.config.dispatch
@@ -25,7 +27,7 @@ export const dispatchCampaigns: TaskFactory = (deps) => async (ctx) => {
   let fullBatch = false
   const paused = new Set<string>()
   while (!ctx.budget.spent()) {
-    const batch = await ctx.db.withTransaction((tx) => dispatchBatch(tx, config, deps.email, ctx.budget))
+    const batch = await ctx.db.withTransaction((tx) => dispatchBatch(tx, config, deps.email, ctx.budget, ctx.outbox))
     batches++
     processed += batch.handled
     sent += batch.sent
@@ -33,7 +35,11 @@ export const dispatchCampaigns: TaskFactory = (deps) => async (ctx) => {
     fullBatch = batch.claimed === config.batchSize
     if (!fullBatch || batch.handled === 0) break
   }
-  const completed = await repo.completeFinishedCampaigns(ctx.db)
+  const completed = await ctx.db.withTransaction(async (tx) => {
+    const done = await repo.completeFinishedCampaigns(tx)
+    await emitEvents(tx, ctx.outbox, done.map((c) => ({ userId: c.userId, type: 'campaign.completed' as const, data: { campaignId: c.id } })))
+    return done.map((c) => c.id)
+  })
   return { processed, more: fullBatch && ctx.budget.spent(), sent, batches, paused: [...paused], completed }
 }
 
@@ -44,7 +50,7 @@ interface BatchResult {
   paused: string[]
 }
 
-async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTransport, budget: TaskBudget): Promise<BatchResult> {
+async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTransport, budget: TaskBudget, outbox: Outbox): Promise<BatchResult> {
   const due = await repo.claimDueEmails(tx, config.batchSize)
   const outcomes: EmailOutcome[] = []
   const sendable: DueEmail[] = []
@@ -79,7 +85,18 @@ async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTra
   const sentIds = outcomes.filter((o) => o.status === 'sent').map((o) => o.id)
   await repo.scheduleFollowUps(tx, sentIds)
   const paused = await repo.pauseForCredits(tx, [...outOfCredits])
-  return { claimed: due.length, handled: outcomes.length, sent: sentIds.length, paused }
+  // Webhook events of the batch, one statement: in this transaction, so they exist only if it commits.
+  const byId = new Map(due.map((e) => [e.id, e]))
+  await emitEvents(tx, outbox, [
+    ...outcomes
+      .filter((o) => o.status === 'sent' || o.status === 'failed')
+      .map((o) => {
+        const e = byId.get(o.id)!
+        return { userId: e.userId, type: o.status === 'sent' ? ('email.sent' as const) : ('email.failed' as const), data: { campaignId: e.campaignId, contactId: e.contactId, step: e.step, to: e.email, error: o.reason } }
+      }),
+    ...paused.map((p) => ({ userId: p.userId, type: 'campaign.paused' as const, data: { campaignId: p.id, reason: 'insufficient_credits' } })),
+  ])
+  return { claimed: due.length, handled: outcomes.length, sent: sentIds.length, paused: paused.map((p) => p.id) }
 }
 
 /** One user's emails: `concurrencyPerUser` in flight at most, starts spaced to `ratePerUser` a second. */

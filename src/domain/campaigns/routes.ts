@@ -36,7 +36,7 @@ export function campaignRoutes(deps: Pick<DomainDeps, 'limits'>) {
   const noLimit: MiddlewareHandler<AppEnv> = (_c, next) => next()
   for (const action of campaignActions) {
     app.post(`/:id/${action}`, action === 'start' ? deps.limits.campaignStart : noLimit, validate('param', campaignIdParam), async (c) => {
-      return c.json(await changeStatus(c.get('db'), c.get('user'), c.req.valid('param').id, action))
+      return c.json(await changeStatus(c.get('db'), c.get('user'), c.req.valid('param').id, action, c.get('outbox')))
     })
   }
   return app

@@ -4,6 +4,8 @@ import type { AuthUser } from '../../http/types.js'
 import * as repo from './repo.js'
 import type { Campaign, CreateCampaignInput, UpdateCampaignInput } from './schema.js'
 import { deletable, transitions, type CampaignAction } from './state.js'
+import type { Outbox } from '../../queue/outbox.js'
+import { emitEvents } from '../webhooks/events.js'
 
 async function load(db: Db, userId: string, id: string): Promise<Campaign> {
   const campaign = await repo.findCampaign(db, userId, id)
@@ -56,7 +58,9 @@ async function notEditable(db: Db, userId: string, id: string, action: string): 
  * start / pause / resume / cancel. Starting materialises the first step's emails in one
  * set-based statement, inside the same transaction as the status change.
  */
-export async function changeStatus(db: Db, user: AuthUser, id: string, action: CampaignAction): Promise<Campaign> {
+const statusEvents: Partial<Record<CampaignAction, 'campaign.started' | 'campaign.paused'>> = { start: 'campaign.started', pause: 'campaign.paused' }
+
+export async function changeStatus(db: Db, user: AuthUser, id: string, action: CampaignAction, outbox?: Outbox): Promise<Campaign> {
   if (action === 'start' && !user.emailVerified) {
     throw new AppError(403, 'email_unverified', 'verify your email address before starting a campaign')
   }
@@ -68,6 +72,8 @@ export async function changeStatus(db: Db, user: AuthUser, id: string, action: C
       throw new AppError(409, 'no_contacts', 'the campaign targets no contacts')
     }
     if (action === 'cancel') await repo.cancelPendingEmails(tx, id)
+    const event = statusEvents[action]
+    if (event) await emitEvents(tx, outbox, [{ userId: user.id, type: event, data: { campaignId: id, reason: action === 'pause' ? 'paused by user' : null } }])
   })
   return load(db, user.id, id)
 }

@@ -4,6 +4,7 @@
  * the day is the occurrence's (UTC), so a re-delivered or caught-up occurrence sends nothing twice.
  */
 import type { TaskFactory } from '../../tasks/types.js'
+import { emitEvents } from '../webhooks/events.js'
 
 const BATCH = 200
 
@@ -30,6 +31,7 @@ export const lowCreditNotices: TaskFactory = (deps) => async (ctx) => {
          SELECT u.id, u.email, u.credit_balance::int AS balance, u.low_credit_threshold AS threshold FROM users u JOIN noted ON noted.user_id = u.id`,
         [day, BATCH],
       )
+      await emitEvents(tx, ctx.outbox, rows.map((u) => ({ userId: u.id, type: 'credits.low' as const, data: { balance: u.balance, threshold: u.threshold } })))
       for (const user of rows) {
         await deps.email.send(tx, {
           kind: 'notice',

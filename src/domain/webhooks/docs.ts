@@ -1,6 +1,18 @@
 import { pageOf } from '../../http/docs-shapes.js'
 import { describe, type Registry } from '../../http/openapi.js'
-import { createdEndpoint, createEndpointBody, delivery, deliveryListQuery, endpoint, endpointIdParam, updateEndpointBody } from './schema.js'
+import {
+  createdEndpoint,
+  createEndpointBody,
+  delivery,
+  deliveryIdParam,
+  deliveryListQuery,
+  endpoint,
+  endpointIdParam,
+  replayResult,
+  replaySinceBody,
+  testResult,
+  updateEndpointBody,
+} from './schema.js'
 import { pageQuery } from '../../http/pagination.js'
 
 export function webhookDocs(r: Registry) {
@@ -19,5 +31,17 @@ export function webhookDocs(r: Registry) {
   describe(r, {
     method: 'get', path: '/v1/webhooks/:id/deliveries', tag, auth: 'user', summary: 'Recent deliveries to an endpoint, newest first',
     params: endpointIdParam, query: deliveryListQuery, responses: { 200: pageOf(delivery) },
+  })
+  describe(r, {
+    method: 'post', path: '/v1/webhooks/:id/test', tag, auth: 'user', summary: 'Send a webhook.test event through the outbox, the queue, signing and retries',
+    params: endpointIdParam, responses: { 202: testResult },
+  })
+  describe(r, {
+    method: 'post', path: '/v1/webhooks/:id/replay', tag, auth: 'user', summary: 'Deliver again every failed delivery of the endpoint since a time (≤ 1 000)',
+    params: endpointIdParam, body: replaySinceBody, responses: { 202: replayResult },
+  })
+  describe(r, {
+    method: 'post', path: '/v1/webhooks/deliveries/:id/replay', tag, auth: 'user', summary: 'Deliver one delivery again (same webhook-id)',
+    params: deliveryIdParam, responses: { 202: replayResult },
   })
 }

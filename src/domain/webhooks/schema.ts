@@ -70,3 +70,8 @@ export const delivery = z.object({
   updatedAt: z.string(),
 })
 export type Delivery = z.infer<typeof delivery>
+
+export const deliveryIdParam = z.object({ id: z.uuid() })
+export const replaySinceBody = z.object({ since: z.iso.datetime({ offset: true }) }).strict()
+export const testResult = z.object({ deliveryId: z.uuid() })
+export const replayResult = z.object({ replayed: z.number().int() })

@@ -1,13 +1,23 @@
 import { randomBytes, toBase64 } from '../../crypto.js'
 import type { Db } from '../../db/types.js'
-import { notFound } from '../../errors.js'
+import { AppError, notFound } from '../../errors.js'
+import type { Outbox } from '../../queue/outbox.js'
+import { refusedDestination, type DestinationPolicy } from './destination.js'
+import { emitEvents, requeueDeliveries } from './events.js'
 import * as repo from './repo.js'
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from './schema.js'
 
 /** Standard Webhooks secret: `whsec_` + base64 of 24 random bytes. */
 export const newWebhookSecret = () => `whsec_${toBase64(randomBytes(24))}`
 
-export async function createEndpoint(db: Db, userId: string, input: CreateEndpointInput): Promise<Endpoint & { secret: string }> {
+/** 400 naming `url` when it may not receive webhooks (private, loopback, metadata…). */
+export async function checkUrl(url: string, policy: DestinationPolicy): Promise<void> {
+  const refused = await refusedDestination(url, policy)
+  if (refused) throw new AppError(400, 'url_not_allowed', `webhooks cannot be sent there: ${refused}`, [{ path: 'url', message: refused }])
+}
+
+export async function createEndpoint(db: Db, userId: string, input: CreateEndpointInput, policy: DestinationPolicy): Promise<Endpoint & { secret: string }> {
+  await checkUrl(input.url, policy)
   const secret = newWebhookSecret()
   return { ...(await repo.insertEndpoint(db, userId, input, secret)), secret }
 }
@@ -18,7 +28,8 @@ export async function getEndpoint(db: Db, userId: string, id: string): Promise<E
   return endpoint
 }
 
-export async function updateEndpoint(db: Db, userId: string, id: string, input: UpdateEndpointInput): Promise<Endpoint> {
+export async function updateEndpoint(db: Db, userId: string, id: string, input: UpdateEndpointInput, policy: DestinationPolicy): Promise<Endpoint> {
+  if (input.url) await checkUrl(input.url, policy)
   const endpoint = await repo.updateEndpoint(db, userId, id, input)
   if (!endpoint) throw notFound('webhook endpoint')
   return endpoint
@@ -33,4 +44,30 @@ export async function listDeliveries(db: Db, userId: string, endpointId: string,
   const rows = await repo.listDeliveries(db, userId, endpointId, keysetWhere, params, limit)
   if (rows.length === 0) await getEndpoint(db, userId, endpointId)
   return rows
+}
+
+/** A `webhook.test` event to this endpoint only, through the same outbox, queue, signing and retries. */
+export async function sendTestEvent(db: Db, outbox: Outbox, userId: string, id: string): Promise<string> {
+  await getEndpoint(db, userId, id)
+  const [deliveryId] = await emitEvents(db, outbox, [{ userId, type: 'webhook.test', data: { endpointId: id, message: 'This is a test event from lowtide.' } }], id)
+  return deliveryId!
+}
+
+export async function replayDelivery(db: Db, outbox: Outbox, userId: string, deliveryId: string): Promise<void> {
+  const { rows } = await db.query(
+    `SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = $1 AND e.user_id = $2`,
+    [deliveryId, userId],
+  )
+  if (!rows[0]) throw notFound('delivery')
+  await requeueDeliveries(db, outbox, [deliveryId])
+}
+
+/** Every failed or dead delivery of the endpoint since `since`, at most 1 000 per call. */
+export async function replayFailedSince(db: Db, outbox: Outbox, userId: string, endpointId: string, since: string): Promise<number> {
+  await getEndpoint(db, userId, endpointId)
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND status IN ('failed', 'dead') AND created_at >= $2 ORDER BY created_at LIMIT 1000`,
+    [endpointId, since],
+  )
+  return requeueDeliveries(db, outbox, rows.map((r) => r.id))
 }
