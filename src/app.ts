@@ -28,6 +28,7 @@ import { createSqsPublisher } from './queue/publisher.js'
 import { outboxScope, queueRoutes } from './queue/routes.js'
 import { taskHandler } from './tasks/queue-handler.js'
 import { webhookHandler } from './domain/webhooks/delivery.js'
+import { CHAT_SYNC_KIND, chatSyncHandler } from './domain/accounts/chat-sync.js'
 
 export type { AppDeps } from './http/types.js'
 
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps) {
   handlers = {
     task: taskHandler(tasks, { holder, logger, queueEnabled: publisher.enabled }),
     webhook: webhookHandler({ config, fetch: deps.webhookFetch ?? fetchImpl, resolveHost: deps.resolveHost, email: domain.email }),
+    [CHAT_SYNC_KIND]: chatSyncHandler(config.chatAgent, fetchImpl),
   }
 
   const app = new Hono<AppEnv>()

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWorker, WORKER_BUNDLE } from '../tools/build-worker.js'
 import { TEST_ENV, TEST_OPS_TOKEN } from './helpers/app.js'
 import { TEST_SIGNING_SECRET } from './helpers/tasks.js'
+import { createConsumer } from '../functions/sqs-consumer.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
 
 let db: TestDatabase
@@ -92,6 +93,25 @@ describe('Worker in workerd', () => {
     await waitFor(async () => (await db.observer.query(`SELECT 1 FROM task_runs WHERE task = 'chat-agent-sync-retry'`)).rowCount === 1, 5000)
     const tasks = await db.observer.query(`SELECT DISTINCT task FROM task_runs ORDER BY task`)
     expect(tasks.rows.map((r) => r.task)).toEqual(['campaign-dispatch', 'chat-agent-sync-retry', 'outbox-sweep'])
+    await noConnectionsLeft()
+  })
+
+  it('is what the SQS consumer delivers to: an outbox row processed in workerd, end to end', async () => {
+    const { rows } = await db.observer.query<{ id: string }>(
+      `INSERT INTO outbox (kind, payload) VALUES ('task', '{"task": "ledger-cleanup", "scheduledAt": "2026-10-01T03:30:00Z"}') RETURNING id`,
+    )
+    const consume = createConsumer({
+      appBaseUrl: 'http://localhost',
+      signingSecret: TEST_SIGNING_SECRET,
+      fetch: ((url: string, init: RequestInit) => mf.dispatchFetch(url, init as never)) as unknown as typeof fetch,
+      log: () => undefined,
+    })
+    const event = { Records: [{ messageId: 'm-1', receiptHandle: 'r-1', body: JSON.stringify({ id: rows[0]!.id, kind: 'task' }), attributes: { ApproximateReceiveCount: '1' } }] }
+    expect(await consume(event)).toEqual({ batchItemFailures: [] })
+    const outbox = await db.observer.query(`SELECT status FROM outbox WHERE id = $1`, [rows[0]!.id])
+    expect(outbox.rows[0].status).toBe('done')
+    const run = await db.observer.query(`SELECT trigger FROM task_runs WHERE task = 'ledger-cleanup'`)
+    expect(run.rows).toEqual([{ trigger: 'queue' }])
     await noConnectionsLeft()
   })
 

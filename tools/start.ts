@@ -11,6 +11,7 @@ import { randomToken } from '../src/crypto.js'
 import { createLogger } from '../src/logger.js'
 import { defaultDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres.js'
 import { seedDemoData } from './lib/demo-data.js'
+import { startLocalQueue } from './lib/local-queue.js'
 import { migrateDatabase } from './lib/migrations.js'
 
 async function main() {
@@ -18,6 +19,12 @@ async function main() {
   env.OPS_TOKEN ||= randomToken()
   // The dev clock signs its task requests with this; generated per start like the ops token.
   env.TASK_SIGNING_SECRET ||= randomToken(32)
+  // The queue: fauxqs on loopback unless SQS_QUEUE_URL names a real one.
+  const localQueue = env.SQS_QUEUE_URL || env.LOWTIDE_LOCAL_QUEUE === '0' ? undefined : await startLocalQueue()
+  if (localQueue) {
+    env.SQS_QUEUE_URL = localQueue.queueUrl
+    env.SQS_ENDPOINT = localQueue.endpoint
+  }
   const config = loadConfig(env, 'node')
   const logger = createLogger(config.logLevel)
 
@@ -33,6 +40,7 @@ async function main() {
   }
 
   const stopPostgres = async () => {
+    await localQueue?.stop()
     await embedded?.stop()
   }
   try {
@@ -41,8 +49,10 @@ async function main() {
     const demo = process.env.LOWTIDE_DEMO_DATA === '0' ? undefined : await seedDemoData(config, config.db.url, logger)
     const server = await startNodeServer(config, { logger })
     const clock = process.env.LOWTIDE_DEV_CLOCK === '0' ? undefined : startDevClock(server.url, env.TASK_SIGNING_SECRET)
+    localQueue?.consumeInto(server.url, env.TASK_SIGNING_SECRET)
     exitOnSignals(async () => {
       clock?.kill('SIGTERM')
+      await localQueue?.stop()
       await server.close()
       await stopPostgres()
     }, logger)
@@ -55,6 +65,7 @@ async function main() {
     ops token  ${config.opsToken}
     API docs   ${server.url}/docs
     dev clock  ${clock ? 'fires cron/schedules.ts against this server (LOWTIDE_DEV_CLOCK=0 turns it off)' : 'off'}
+    queue      ${localQueue ? `fauxqs on ${localQueue.endpoint}, consumed into this server by functions/sqs-consumer.ts` : env.SQS_QUEUE_URL ?? 'none: the outbox-sweep task delivers'}
     run a task TASK_SIGNING_SECRET=${env.TASK_SIGNING_SECRET} npm run task -- campaign-dispatch --url ${server.url}
 ${
   demo

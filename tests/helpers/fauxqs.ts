@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs'
-import { startFauxqs } from 'fauxqs'
+import { startLoopbackFauxqs } from '../../tools/lib/fauxqs.js'
 
 // The SDK's default credential chain wants something; fauxqs accepts anything.
 process.env.AWS_ACCESS_KEY_ID ??= 'test'
@@ -17,7 +17,7 @@ export interface LocalSqs {
 
 /** fauxqs on loopback: a queue with a DLQ after `maxReceiveCount` receives. */
 export async function startLocalSqs(options: { maxReceiveCount?: number; visibilityTimeoutS?: number } = {}): Promise<LocalSqs> {
-  const server = await startFauxqs({ port: 0, logger: false })
+  const server = await startLoopbackFauxqs()
   const dlq = server.createQueue(`lowtide-dlq-${Date.now()}`) as { queueUrl: string; queueArn: string }
   const queue = server.createQueue(`lowtide-${Date.now()}`, {
     attributes: {

@@ -74,16 +74,22 @@ describe('email-verification-reminders', () => {
 })
 
 describe('chat-agent sync', () => {
-  it('syncs at registration; a failure is retried by the task with backoff until it succeeds', async () => {
+  it('syncs on registration through the outbox; a failure is retried with backoff until it succeeds', async () => {
+    // No queue in this app: the outbox sweep delivers directly.
+    const sweep = (at: string) => runTask(t, 'outbox-sweep', new Date(at))
     chatHealthy = true
     await call(t, '/v1/auth/register', json({ email: 'synced@example.com', password: 'long enough password' }))
+    await sweep('2026-03-31T00:00:00Z')
     expect(chatReceived.map((r) => r.email)).toContain('synced@example.com')
 
     chatHealthy = false
     const failed = await call(t, '/v1/auth/register', json({ email: 'later@example.com', password: 'long enough password' }))
     expect(failed.status).toBe(201) // the registration does not depend on the chat agent
+    await sweep('2026-03-31T00:01:00Z')
     const state = async () => (await db.observer.query(`SELECT chat_sync_status AS s, chat_sync_attempts AS a FROM users WHERE email = 'later@example.com'`)).rows[0]
     expect(await state()).toEqual({ s: 'failed', a: 1 })
+    const row = await db.observer.query(`SELECT status, attempts FROM outbox WHERE kind = 'chat-sync' AND user_id = (SELECT id FROM users WHERE email = 'later@example.com')`)
+    expect(row.rows[0]).toEqual({ status: 'pending', attempts: 1 }) // the queue retries it too
 
     const due = () => db.observer.query(`UPDATE users SET chat_sync_next_at = now() - interval '1 second' WHERE email = 'later@example.com'`)
     await due()

@@ -5,6 +5,7 @@
  */
 import type { ChatAgentConfig } from '../../config.js'
 import type { Queryable } from '../../db/types.js'
+import type { OutboxHandler } from '../../queue/deliver.js'
 import type { TaskFactory } from '../../tasks/types.js'
 
 export interface SyncedUser {
@@ -48,10 +49,24 @@ export async function recordSync(db: Queryable, userId: string, error: string | 
   )
 }
 
-/** Registration's attempt: never fails the registration, only records the outcome. */
-export async function syncNewUser(db: Queryable, config: ChatAgentConfig, fetchImpl: typeof fetch, user: Omit<SyncedUser, 'attempts'>): Promise<void> {
-  if (!config.url) return
-  await recordSync(db, user.id, await pushUser(config, fetchImpl, { ...user, attempts: 0 }))
+export const CHAT_SYNC_KIND = 'chat-sync'
+
+/**
+ * The outbox kind `chat-sync` (written at registration): one attempt, recorded on the user; a
+ * failure is retried by the queue, and `chat-agent-sync-retry` catches whatever still slips through.
+ */
+export function chatSyncHandler(config: ChatAgentConfig, fetchImpl: typeof fetch): OutboxHandler {
+  return async (row, db) => {
+    const { rows } = await db.query<SyncedUser & { status: string }>(
+      `SELECT id, email, name, chat_sync_attempts AS attempts, chat_sync_status AS status FROM users WHERE id = $1`,
+      [String(row.payload.userId)],
+    )
+    const user = rows[0]
+    if (!user || user.status === 'synced' || !config.url) return
+    const error = await pushUser(config, fetchImpl, user)
+    await recordSync(db, user.id, error)
+    if (error) throw new Error(error)
+  }
 }
 
 const BATCH = 50

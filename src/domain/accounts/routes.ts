@@ -13,7 +13,7 @@ export function accountRoutes(deps: DomainDeps) {
   const { auth: limited } = deps.limits
   return new Hono<AppEnv>()
     .post('/register', limited, validate('json', registerBody), async (c) => {
-      const user = await register(c.get('db'), c.req.valid('json'), deps)
+      const user = await register(c.get('db'), c.req.valid('json'), deps, c.get('outbox'))
       return c.json({ user }, 201)
     })
     .post('/login', limited, validate('json', loginBody), async (c) => {

@@ -5,7 +5,8 @@ import { AppError, notFound } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import type { EmailTransport } from '../emails/transport.js'
 import { generateApiKey } from './api-keys.js'
-import { syncNewUser } from './chat-sync.js'
+import { CHAT_SYNC_KIND } from './chat-sync.js'
+import { Outbox } from '../../queue/outbox.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password.js'
 import * as repo from './repo.js'
 import type { AccountUser, ApiKeyInfo, LoginInput, RegisterInput } from './schema.js'
@@ -30,7 +31,7 @@ export function verificationEmail(to: string, token: string, from: string) {
   }
 }
 
-export async function register(db: Db, input: RegisterInput, deps: AccountDeps): Promise<AccountUser> {
+export async function register(db: Db, input: RegisterInput, deps: AccountDeps, outbox?: Outbox): Promise<AccountUser> {
   const passwordHash = await hashPassword(input.password, deps.config.passwordIterations)
   const token = randomToken(32)
   const user = await repo.insertAccount(db, {
@@ -47,7 +48,8 @@ export async function register(db: Db, input: RegisterInput, deps: AccountDeps):
   } catch (err) {
     deps.logger.warn('verification email not sent', { userId: user.id, error: (err as Error).message })
   }
-  await syncNewUser(db, deps.config.chatAgent, deps.fetch, user)
+  // user.registered → a sync to the chat agent, through the outbox: retried on the queue's schedule.
+  if (deps.config.chatAgent.url) await (outbox ?? new Outbox()).add(db, { kind: CHAT_SYNC_KIND, payload: { userId: user.id }, userId: user.id })
   return user
 }
 
