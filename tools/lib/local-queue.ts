@@ -11,6 +11,7 @@ import { startSqsPoller, type Poller } from './sqs-poller.js'
 export interface LocalQueue {
   endpoint: string
   queueUrl: string
+  sqs: SQSClient
   /** Starts delivering to the app at `baseUrl`. */
   consumeInto(baseUrl: string, signingSecret: string): void
   stop(): Promise<void>
@@ -32,6 +33,7 @@ export async function startLocalQueue(): Promise<LocalQueue> {
   return {
     endpoint: server.address,
     queueUrl,
+    sqs,
     consumeInto(baseUrl, signingSecret) {
       const consume = createConsumer({ appBaseUrl: baseUrl, signingSecret, queueUrl, sqs, log: () => undefined })
       poller = startSqsPoller(sqs, queueUrl, consume, 5)
