@@ -99,6 +99,11 @@ export interface QueueConfig {
   region: string
   /** Deliveries of one outbox row before it is marked dead. @default 8 */
   maxAttempts: number
+  /**
+   * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) when set: Workers have no
+   * AWS credential chain, so the Worker needs them as secrets. Elsewhere the SDK's chain applies.
+   */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined
 }
 
 export interface WebhookConfig {
@@ -221,6 +226,9 @@ const envSchema = z.object({
   SQS_ENDPOINT: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   SQS_REGION: z.preprocess(blankToUndefined, z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region like eu-west-1').optional()),
   QUEUE_MAX_ATTEMPTS: int(1, 50),
+  AWS_ACCESS_KEY_ID: z.preprocess(blankToUndefined, z.string().optional()),
+  AWS_SECRET_ACCESS_KEY: z.preprocess(blankToUndefined, z.string().optional()),
+  AWS_SESSION_TOKEN: z.preprocess(blankToUndefined, z.string().optional()),
   WEBHOOK_ALLOW_HOSTS: z.preprocess(blankToUndefined, z.string().optional()),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000),
   WEBHOOK_DISABLE_AFTER_S: int(60, 365 * 86400),
@@ -242,7 +250,7 @@ const envSchema = z.object({
 })
 
 /** Never echoed back in an error message. */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'OPS_TOKEN', 'EMAIL_HTTP_KEY', 'TASK_SIGNING_SECRET', 'TASK_SIGNING_SECRET_NEXT', 'CRON_SECRET', 'CHAT_AGENT_TOKEN'])
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'OPS_TOKEN', 'EMAIL_HTTP_KEY', 'TASK_SIGNING_SECRET', 'TASK_SIGNING_SECRET_NEXT', 'CRON_SECRET', 'CHAT_AGENT_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'])
 
 const ipOrCidr = /^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/
 
@@ -324,6 +332,10 @@ export function loadConfig(env: Env, platform: Platform): Config {
       endpoint: e.SQS_ENDPOINT,
       region: e.SQS_REGION ?? 'us-east-1',
       maxAttempts: e.QUEUE_MAX_ATTEMPTS ?? 8,
+      credentials:
+        e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+          ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}) }
+          : undefined,
     },
     email: {
       transport,

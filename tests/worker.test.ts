@@ -1,8 +1,8 @@
 /** The real Worker bundle (as `wrangler deploy` builds it) in workerd through Miniflare, against the test Postgres. */
-import { Miniflare } from 'miniflare'
+import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildWorker, WORKER_BUNDLE } from '../tools/build-worker.js'
-import { TEST_ENV, TEST_OPS_TOKEN } from './helpers/app.js'
+import { TEST_OPS_TOKEN } from './helpers/app.js'
+import { startWorker } from './helpers/worker.js'
 import { TEST_SIGNING_SECRET } from './helpers/tasks.js'
 import { createConsumer } from '../functions/sqs-consumer.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
@@ -13,15 +13,7 @@ const appName = uniqueAppName('worker')
 
 beforeAll(async () => {
   db = await freshDatabase()
-  buildWorker()
-  mf = new Miniflare({
-    modules: true,
-    scriptPath: WORKER_BUNDLE,
-    compatibilityDate: '2026-04-20',
-    compatibilityFlags: ['nodejs_compat'],
-    bindings: { ...TEST_ENV, TASK_SIGNING_SECRET: TEST_SIGNING_SECRET, DATABASE_URL: db.url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: appName, LOG_LEVEL: 'warn' },
-  })
-  await mf.ready
+  mf = await startWorker({ DATABASE_URL: db.url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: appName })
 })
 afterAll(async () => {
   await mf?.dispose()

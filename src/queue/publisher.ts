@@ -26,7 +26,11 @@ export function createSqsPublisher(config: QueueConfig, logger: Logger): QueuePu
   return {
     enabled: true,
     async publish(messages) {
-      client ??= new SQSClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) })
+      client ??= new SQSClient({
+        region: config.region,
+        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        ...(config.credentials ? { credentials: config.credentials } : {}),
+      })
       for (let i = 0; i < messages.length; i += 10) {
         const chunk = messages.slice(i, i + 10)
         try {
