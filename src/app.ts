@@ -66,8 +66,9 @@ export function createApp(deps: AppDeps) {
 
   // Only methods that carry a body pay for the limit check.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit(config.bodyLimitBytes))
-  // Outside the request scope: the outbox publishes after the connection is back.
-  app.use('*', outboxScope(publisher, config.queue.maxAttempts, deps.defer))
+  // Side effects come from requests that change something: only those get an outbox, registered
+  // outside the request scope so it publishes after the connection is back.
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', outboxScope(publisher, config.queue.maxAttempts, deps.defer))
   app.use('*', requestScope(appDeps))
   if (config.rateLimits.api) app.use('/v1/*', rateLimit({ name: 'api', rule: config.rateLimits.api, subject: byIp, logger }))
 
