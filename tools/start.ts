@@ -12,6 +12,7 @@ import { createLogger } from '../src/logger.js'
 import { defaultDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres.js'
 import { seedDemoData } from './lib/demo-data.js'
 import { startLocalQueue } from './lib/local-queue.js'
+import { clearStartState, writeStartState } from './lib/start-state.js'
 import { migrateDatabase } from './lib/migrations.js'
 
 async function main() {
@@ -36,10 +37,12 @@ async function main() {
     // ourselves, after the server has drained. Its 'exit' hook stays as the last-resort cleanup.
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal)
     config.db.url = embedded.url
+    writeStartState({ url: embedded.url, pid: process.pid })
     logger.info('embedded postgres started', { port: embedded.port, dataDir })
   }
 
   const stopPostgres = async () => {
+    clearStartState()
     await localQueue?.stop()
     await embedded?.stop()
   }

@@ -1,0 +1,43 @@
+/** The monitor's terminal output: a few aligned tables. */
+import type { Level, Section, Snapshot } from '../../src/ops/monitor.js'
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
+const secs = (s: number | null) => (s === null ? '—' : s >= 120 ? `${Math.round(s / 60)} min` : `${s.toFixed(1)} s`)
+
+/** Numbers (and "3.2 s", "7.6 MB") right-aligned, text left-aligned. */
+function table(header: string[], rows: (string | number)[][]): string {
+  if (rows.length === 0) return `  ${header[0]}: none`
+  const cells = rows.map((r) => r.map(String))
+  const numeric = header.map((_, i) => cells.every((r) => /^[\d.,]+( (s|min|MB))?$|^—$/.test(r[i] ?? '')))
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)))
+  const line = (r: string[]) => '  ' + r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  return [line(header), ...cells.map(line)].join('\n')
+}
+
+function unavailable<T>(s: Section<T>, render: (v: T) => string): string {
+  return s.available ? render(s.value) : `  unavailable: ${s.reason}`
+}
+
+export function formatSnapshot(s: Snapshot, level: Level, thresholds: { warn: number; critical: number }, options: { longQueryS: number; idleInTransactionS: number }): string {
+  const max = s.maxConnections.available ? s.maxConnections.value : undefined
+  const out: string[] = []
+  out.push(`lowtide monitor  ${s.takenAt}  level ${level.toUpperCase()}  (warn ≥ ${thresholds.warn}, critical ≥ ${thresholds.critical})`)
+  out.push('')
+  out.push(unavailable(s.connections, (c) => {
+    const head = `connections ${c.total}${max ? ` of max_connections ${max} (${Math.round((c.total / max) * 100)} %)` : ''}: ${c.active} active, ${c.idle} idle, ${c.idleInTransaction} idle in transaction${c.hidden ? `, ${c.hidden} hidden (other roles' sessions this role may not inspect)` : ''}`
+    return `${head}\n${table(['application', 'database', 'total', 'active', 'idle', 'idle in tx', 'hidden'], c.byApplication.map((g) => [g.applicationName || '(none)', g.database ?? '—', g.total, g.active, g.idle, g.idleInTransaction, g.hidden]))}`
+  }))
+  out.push('')
+  out.push(`queries running over ${options.longQueryS} s`)
+  out.push(unavailable(s.longQueries, (rows) => (rows.length ? table(['pid', 'application', 'for', 'query'], rows.map((r) => [r.pid, r.applicationName, secs(r.seconds), (r.query ?? '').replace(/\s+/g, ' ').slice(0, 60)])) : '  none')))
+  out.push('')
+  out.push(`idle in transaction over ${options.idleInTransactionS} s (leaks)`)
+  out.push(unavailable(s.idleInTransaction, (rows) => (rows.length ? table(['pid', 'application', 'for', 'last query'], rows.map((r) => [r.pid, r.applicationName, secs(r.seconds), (r.query ?? '').replace(/\s+/g, ' ').slice(0, 60)])) : '  none')))
+  out.push('')
+  out.push('waiting locks')
+  out.push(unavailable(s.waitingLocks, (rows) => (rows.length ? table(['pid', 'application', 'lock', 'relation', 'blocked by', 'waiting'], rows.map((r) => [r.pid, r.applicationName, r.lockType, r.relation ?? '—', r.blockedBy.join(',') || '—', secs(r.seconds)])) : '  none')))
+  out.push('')
+  out.push(unavailable(s.databaseSize, (d) => `database ${d.database}: ${mb(d.bytes)}`))
+  out.push(unavailable(s.largestTables, (rows) => table(['largest tables', 'size'], rows.map((r) => [r.table, mb(r.bytes)]))))
+  return out.join('\n')
+}
