@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1', userRoutes())
   app.route('/v1/credits', creditRoutes())
   app.route('/v1/contacts', contactRoutes())
-  app.route('/v1/campaigns', campaignRoutes(domain))
+  app.route('/v1/campaigns', campaignRoutes({ ...domain, connections: deps.connections, streams: config.streams }))
   app.route('/v1/webhooks', webhookRoutes({ allowHosts: config.webhooks.allowHosts, resolve: deps.resolveHost }))
   app.route('/v1/admin', adminRoutes(domain))
   return app

@@ -115,6 +115,15 @@ export interface WebhookConfig {
   disableAfterS: number
 }
 
+export interface StreamConfig {
+  /** How often a stream looks for changes. @default 2000 */
+  pollMs: number
+  /** A comment line this often keeps proxies from closing a quiet stream. @default 25000 */
+  keepaliveMs: number
+  /** After this the server ends the stream; the client reconnects with Last-Event-ID. @default 1 h */
+  maxDurationMs: number
+}
+
 export interface Config {
   platform: Platform
   port: number
@@ -145,6 +154,7 @@ export interface Config {
   chatAgent: ChatAgentConfig
   queue: QueueConfig
   webhooks: WebhookConfig
+  streams: StreamConfig
   db: DbConfig
 }
 
@@ -232,6 +242,9 @@ const envSchema = z.object({
   WEBHOOK_ALLOW_HOSTS: z.preprocess(blankToUndefined, z.string().optional()),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000),
   WEBHOOK_DISABLE_AFTER_S: int(60, 365 * 86400),
+  SSE_POLL_MS: int(100, 600_000),
+  SSE_KEEPALIVE_MS: int(100, 600_000),
+  SSE_MAX_DURATION_MS: int(1000, 24 * 3600_000),
   DB_CONNECTION_MODE: z.preprocess(blankToUndefined, z.enum(['pool', 'per-request']).optional()),
   DB_POOL_MAX: int(1, 1000),
   DB_IDLE_TIMEOUT_MS: int(1, 24 * 3600_000),
@@ -318,6 +331,11 @@ export function loadConfig(env: Env, platform: Platform): Config {
       url: e.CHAT_AGENT_SERVER_URL,
       token: e.CHAT_AGENT_TOKEN,
       timeoutMs: e.CHAT_AGENT_SYNC_TIMEOUT_MS ?? 2000,
+    },
+    streams: {
+      pollMs: e.SSE_POLL_MS ?? 2000,
+      keepaliveMs: e.SSE_KEEPALIVE_MS ?? 25_000,
+      maxDurationMs: e.SSE_MAX_DURATION_MS ?? 3600_000,
     },
     webhooks: {
       allowHosts: (e.WEBHOOK_ALLOW_HOSTS ?? '')

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const limits = '1000000/1m'
   t = testApp(db.url, {
     RATE_LIMIT_API: limits, RATE_LIMIT_ADMIN: limits, RATE_LIMIT_AUTH: limits, RATE_LIMIT_CAMPAIGN_CREATE: limits, RATE_LIMIT_CAMPAIGN_START: limits,
-    BODY_LIMIT_BYTES: '65536', LOG_LEVEL: 'warn',
+    BODY_LIMIT_BYTES: '65536', LOG_LEVEL: 'warn', SSE_MAX_DURATION_MS: '1000', SSE_POLL_MS: '200',
   })
   user = await seedUser(db.observer, { credits: 5 })
   admin = await seedUser(db.observer, { role: 'admin' })

@@ -17,6 +17,11 @@ export function campaignDocs(r: Registry) {
     body: createCampaignBody, responses: { 201: campaign },
   })
   describe(r, { method: 'get', path: '/v1/campaigns', tag, auth: 'user', summary: 'List campaigns, newest first', query: campaignListQuery, responses: { 200: pageOf(campaign) } })
+  describe(r, {
+    method: 'get', path: '/v1/campaigns/:id/events', tag, auth: 'user',
+    summary: 'Campaign progress as Server-Sent Events (progress, end, gone, reconnect); holds no database connection between updates',
+    params: campaignIdParam, responses: { 200: 'text/event-stream' },
+  })
   describe(r, { method: 'get', path: '/v1/campaigns/:id', tag, auth: 'user', summary: 'A campaign with its steps and email stats', params: campaignIdParam, responses: { 200: campaign } })
   describe(r, {
     method: 'patch', path: '/v1/campaigns/:id', tag, auth: 'user', summary: 'Edit a draft',

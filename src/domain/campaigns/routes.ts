@@ -8,10 +8,13 @@ import { listCampaigns } from './repo.js'
 import { campaignIdParam, campaignListQuery, createCampaignBody, updateCampaignBody } from './schema.js'
 import { changeStatus, createCampaign, deleteCampaign, getCampaign, updateCampaign } from './service.js'
 import type { CampaignAction } from './state.js'
+import type { StreamConfig } from '../../config.js'
+import type { ConnectionSource } from '../../db/types.js'
+import { campaignEvents } from './events-stream.js'
 
 export const campaignActions: CampaignAction[] = ['start', 'pause', 'resume', 'cancel']
 
-export function campaignRoutes(deps: Pick<DomainDeps, 'limits'>) {
+export function campaignRoutes(deps: Pick<DomainDeps, 'limits'> & { connections: ConnectionSource; streams: StreamConfig }) {
   const app = new Hono<AppEnv>()
     .use('*', requireUser)
     .post('/', deps.limits.campaignCreate, validate('json', createCampaignBody), async (c) => {
@@ -23,6 +26,7 @@ export function campaignRoutes(deps: Pick<DomainDeps, 'limits'>) {
       const page = keyset(decodeCursor(cursor), 3, { alias: 'c' })
       return c.json(toPage(await listCampaigns(c.get('db'), c.get('user').id, status, page.where, page.params, limit), limit))
     })
+    .get('/:id/events', validate('param', campaignIdParam), campaignEvents(deps))
     .get('/:id', validate('param', campaignIdParam), async (c) => {
       return c.json(await getCampaign(c.get('db'), c.get('user').id, c.req.valid('param').id))
     })
