@@ -19,6 +19,8 @@ function platformDocs(r: Registry) {
     method: 'get', path: '/readyz', tag: 'ops', auth: 'ops', summary: 'Readiness: a database round trip, pool stats, this app\'s connections',
     responses: { 200: z.object({ status: z.literal('ok') }).catchall(z.unknown()) },
   })
+  describe(r, { method: 'get', path: '/ops', tag: 'ops', auth: 'ops', summary: 'The ops dashboard (HTML; a browser is asked for Basic credentials, the ops token as password)', responses: { 200: 'text/html' } })
+  describe(r, { method: 'get', path: '/ops/data.json', tag: 'ops', auth: 'ops', summary: 'The dashboard’s numbers as JSON', responses: { 200: z.object({ generatedAt: z.string() }).catchall(z.unknown()) } })
   describe(r, {
     method: 'post', path: '/tasks/:name', tag: 'tasks', auth: 'signed', summary: 'Run one occurrence of a task from the schedule registry',
     params: taskParam, body: taskBody,

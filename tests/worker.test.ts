@@ -113,6 +113,10 @@ describe('Worker in workerd', () => {
     expect(ready.status).toBe(200)
     expect(ready.json.pools[0].mode).toBe('per-request')
     expect(ready.json.connections.total).toBe(1)
+    // The ops dashboard renders in workerd too.
+    const page = await mf.dispatchFetch('http://localhost/ops', { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } })
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<title>lowtide ops</title>')
     await noConnectionsLeft()
   })
 

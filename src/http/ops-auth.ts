@@ -4,11 +4,26 @@ import { AppError } from '../errors.js'
 import { ipAllowList } from './ip.js'
 import type { AppDeps } from './types.js'
 
+/** The token of `Bearer <token>`, or the password of `Basic base64(user:password)` (what a browser sends). */
+function presentedToken(header: string): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1]
+  if (bearer) return bearer
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1]
+  if (!basic) return undefined
+  try {
+    const decoded = atob(basic)
+    return decoded.slice(decoded.indexOf(':') + 1) || undefined
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * Ops endpoints: `Authorization: Bearer <OPS_TOKEN>`, or a client IP in `OPS_ALLOW_IPS`.
+ * Ops endpoints: `Authorization: Bearer <OPS_TOKEN>` (or HTTP Basic with the token as password, for
+ * a browser: `challenge: 'basic'` makes it ask), or a client IP in `OPS_ALLOW_IPS`.
  * No credentials → 401; a wrong token → 403.
  */
-export function opsAuth(deps: Pick<AppDeps, 'config' | 'clientIp'>): MiddlewareHandler {
+export function opsAuth(deps: Pick<AppDeps, 'config' | 'clientIp'>, challenge: 'bearer' | 'basic' = 'bearer'): MiddlewareHandler {
   const allowed = ipAllowList(deps.config.opsAllowIps)
   const token = deps.config.opsToken
   return async function opsAuth(c, next) {
@@ -16,10 +31,10 @@ export function opsAuth(deps: Pick<AppDeps, 'config' | 'clientIp'>): MiddlewareH
     const header = c.req.header('authorization')
     if (!header) {
       throw new AppError(401, 'unauthorized', 'ops endpoints need Authorization: Bearer <OPS_TOKEN> or an allow-listed IP', undefined, {
-        'WWW-Authenticate': 'Bearer realm="ops"',
+        'WWW-Authenticate': challenge === 'basic' ? 'Basic realm="lowtide ops", charset="UTF-8"' : 'Bearer realm="ops"',
       })
     }
-    const presented = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1]
+    const presented = presentedToken(header)
     if (!token || !presented || !timingSafeEqualText(presented, token)) {
       throw new AppError(403, 'forbidden', 'invalid ops credentials')
     }

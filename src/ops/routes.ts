@@ -2,11 +2,16 @@ import { Hono } from 'hono'
 import { opsAuth } from '../http/ops-auth.js'
 import type { AppDeps, AppEnv } from '../http/types.js'
 import { appConnections } from './connections.js'
+import { dashboardRoutes } from './dashboard.js'
+import { dashboardData } from './dashboard-data.js'
 
 /** `GET /readyz`: a database round trip, the pool's numbers and this app's server connections. */
 export function opsRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>()
   app.use('/readyz', opsAuth(deps))
+  app.use('/ops/*', opsAuth(deps, 'basic'))
+  app.use('/ops', opsAuth(deps, 'basic'))
+  app.route('/ops', dashboardRoutes((c) => dashboardData(c.get('db'), deps.connections, deps.config)))
   app.get('/readyz', async (c) => {
     const pools = [deps.connections.stats()]
     try {

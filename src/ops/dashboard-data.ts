@@ -1,0 +1,74 @@
+/** What the ops dashboard shows: the same numbers `/readyz` and the monitor read, plus the ledgers. */
+import type { Config } from '../config.js'
+import type { Db } from '../db/types.js'
+import type { ConnectionSource, PoolStats } from '../db/types.js'
+import { appConnections, type ConnectionCounts } from './connections.js'
+
+type Part<T> = { ok: true; value: T } | { ok: false; error: string }
+
+export interface DashboardData {
+  generatedAt: string
+  pools: PoolStats[]
+  connections: Part<ConnectionCounts>
+  taskRuns: Part<{ task: string; scheduledAt: string; status: string; trigger: string; durationMs: number | null; processed: number; more: boolean; error: string | null }[]>
+  outbox: Part<{ pending: number; processing: number; dead: number; oldestPendingS: number | null; deadLetters: { id: string; kind: string; attempts: number; lastError: string | null; createdAt: string }[] }>
+  rateLimitRejections: Part<{ limit: string; rejected: number }[]>
+  disabledWebhooks: Part<{ count: number; recent: { id: string; url: string; reason: string | null; since: string }[] }>
+}
+
+async function part<T>(read: () => Promise<T>): Promise<Part<T>> {
+  try {
+    return { ok: true, value: await read() }
+  } catch (err) {
+    return { ok: false, error: (err as Error).message }
+  }
+}
+
+export async function dashboardData(db: Db, connections: ConnectionSource, config: Config): Promise<DashboardData> {
+  // Taken before any query of this request, like /readyz: the pool as the app left it.
+  const pools = [connections.stats()]
+  const limits = Object.entries({
+    api: config.rateLimits.api,
+    admin: config.rateLimits.admin,
+    auth: config.rateLimits.auth,
+    'campaign-create': config.rateLimits.campaignCreate,
+    'campaign-start': config.rateLimits.campaignStart,
+  }).filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined)
+  return {
+    generatedAt: new Date().toISOString(),
+    pools,
+    connections: await part(() => appConnections(db, config.db.applicationName)),
+    taskRuns: await part(async () => (await db.query(
+      `SELECT task, to_json(scheduled_at)#>>'{}' AS "scheduledAt", status, trigger,
+         round(extract(epoch FROM finished_at - started_at) * 1000)::int AS "durationMs", processed, more, error
+       FROM task_runs WHERE status <> 'skipped' ORDER BY started_at DESC LIMIT 20`,
+    )).rows as never),
+    outbox: await part(async () => {
+      const counts = (await db.query<{ pending: number; processing: number; dead: number; oldestPendingS: number | null }>(
+        `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'processing')::int AS processing,
+           count(*) FILTER (WHERE status = 'dead')::int AS dead,
+           round(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending')))::int AS "oldestPendingS"
+         FROM outbox WHERE status <> 'done'`,
+      )).rows[0]!
+      const deadLetters = (await db.query(
+        `SELECT id, kind, attempts, last_error AS "lastError", to_json(created_at)#>>'{}' AS "createdAt" FROM outbox WHERE status = 'dead' ORDER BY created_at DESC LIMIT 10`,
+      )).rows as never
+      return { ...counts, deadLetters }
+    }),
+    rateLimitRejections: await part(async () => (await db.query<{ limit: string; rejected: number }>(
+      // Requests over each limit in its current windows, across every instance (the counters are shared).
+      `SELECT n.name AS limit, coalesce(sum(greatest(r.hits - n.max, 0)), 0)::int AS rejected
+       FROM unnest($1::text[], $2::int[], $3::int[]) AS n(name, max, window_s)
+       LEFT JOIN rate_limits r ON split_part(r.key, ':', 1) = n.name AND r.window_start > now() - make_interval(secs => n.window_s)
+       GROUP BY n.name ORDER BY n.name`,
+      [limits.map(([n]) => n), limits.map(([, r]) => r.max), limits.map(([, r]) => r.windowS)],
+    )).rows),
+    disabledWebhooks: await part(async () => {
+      const { rows } = await db.query<{ id: string; url: string; reason: string | null; since: string; total: number }>(
+        `SELECT id, url, disabled_reason AS reason, to_json(updated_at)#>>'{}' AS since, count(*) OVER ()::int AS total
+         FROM webhook_endpoints WHERE NOT enabled ORDER BY updated_at DESC LIMIT 10`,
+      )
+      return { count: rows[0]?.total ?? 0, recent: rows.map(({ total: _, ...r }) => r) }
+    }),
+  }
+}

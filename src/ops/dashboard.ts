@@ -1,0 +1,87 @@
+/**
+ * `GET /ops`: the ops dashboard, server-rendered, refreshed by a few lines of client script that
+ * fetch the page's main section again every 5 s (the browser keeps the time, not the server).
+ * Same auth as /readyz; a browser is asked for HTTP Basic credentials with the ops token as password.
+ */
+import { Hono, type Context } from 'hono'
+import { html, raw } from 'hono/html'
+import type { HtmlEscapedString } from 'hono/utils/html'
+import type { AppEnv } from '../http/types.js'
+import type { DashboardData } from './dashboard-data.js'
+
+type Rendered = HtmlEscapedString | Promise<HtmlEscapedString>
+
+/** `2026-11-23T12:25:17.72+00:00` → `2026-11-23 12:25:17` (UTC). */
+const when = (ts: string | null) => (ts ? new Date(ts).toISOString().slice(0, 19).replace('T', ' ') : null)
+const unavailable = (error: string) => html`<p class="bad">unavailable: ${error}</p>`
+const table = (head: string[], rows: (string | number | null)[][], id: string) =>
+  rows.length
+    ? html`<table data-testid="${id}"><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c ?? '—'}</td>`)}</tr>`)}</tbody></table>`
+    : html`<p data-testid="${id}" class="muted">none</p>`
+
+export function renderMain(d: DashboardData): Rendered {
+  const pool = d.pools[0]!
+  return html`<main data-generated="${d.generatedAt}">
+  <section><h2>Pool</h2>
+    <dl>
+      <dt>mode</dt><dd data-testid="pool-mode">${pool.mode}</dd>
+      <dt>total</dt><dd data-testid="pool-total">${pool.total}</dd>
+      <dt>idle</dt><dd data-testid="pool-idle">${pool.idle}</dd>
+      <dt>waiting</dt><dd data-testid="pool-waiting">${pool.waiting}</dd>
+      <dt>max</dt><dd data-testid="pool-max">${pool.max}</dd>
+      <dt>utilization</dt><dd data-testid="pool-utilization">${pool.utilizationPercent} %</dd>
+      <dt>acquires</dt><dd>${pool.acquires} (wait avg ${pool.acquireWaitMs.avg} ms, hold avg ${pool.holdMs.avg} ms)</dd>
+      <dt>timeouts · leak warnings</dt><dd>${pool.timeouts} · ${pool.leakWarnings}</dd>
+    </dl>
+  </section>
+  <section><h2>This app's connections</h2>
+    ${d.connections.ok
+      ? html`<dl><dt>total</dt><dd data-testid="conn-total">${d.connections.value.total}</dd><dt>active</dt><dd>${d.connections.value.active}</dd><dt>idle</dt><dd>${d.connections.value.idle}</dd><dt>idle in transaction</dt><dd data-testid="conn-idle-tx">${d.connections.value.idleInTransaction}</dd></dl>`
+      : unavailable(d.connections.error)}
+  </section>
+  <section><h2>Outbox</h2>
+    ${d.outbox.ok
+      ? html`<dl><dt>pending</dt><dd data-testid="outbox-pending">${d.outbox.value.pending}</dd><dt>processing</dt><dd>${d.outbox.value.processing}</dd><dt>dead</dt><dd data-testid="outbox-dead">${d.outbox.value.dead}</dd><dt>oldest pending</dt><dd>${d.outbox.value.oldestPendingS === null ? '—' : `${d.outbox.value.oldestPendingS} s`}</dd></dl>
+        <h3>Dead letters</h3>${table(['kind', 'attempts', 'last error', 'created'], d.outbox.value.deadLetters.map((r) => [r.kind, r.attempts, r.lastError, when(r.createdAt)]), 'dead-letters')}`
+      : unavailable(d.outbox.error)}
+  </section>
+  <section class="wide"><h2>Recent task runs</h2>
+    ${d.taskRuns.ok
+      ? table(['task', 'occurrence (UTC)', 'status', 'trigger', 'duration', 'processed', 'more', 'error'], d.taskRuns.value.map((r) => [r.task, when(r.scheduledAt), r.status, r.trigger, r.durationMs === null ? null : `${r.durationMs} ms`, r.processed, r.more ? 'yes' : 'no', r.error]), 'task-runs')
+      : unavailable(d.taskRuns.error)}
+  </section>
+  <section><h2>Rate-limit rejections (current windows)</h2>
+    ${d.rateLimitRejections.ok ? table(['limit', 'rejected'], d.rateLimitRejections.value.map((r) => [r.limit, r.rejected]), 'rate-limits') : unavailable(d.rateLimitRejections.error)}
+  </section>
+  <section><h2>Disabled webhook endpoints</h2>
+    ${d.disabledWebhooks.ok
+      ? html`<p><span data-testid="webhooks-disabled">${d.disabledWebhooks.value.count}</span> disabled</p>${table(['url', 'reason', 'since'], d.disabledWebhooks.value.recent.map((r) => [r.url, r.reason, when(r.since)]), 'disabled-webhooks')}`
+      : unavailable(d.disabledWebhooks.error)}
+  </section>
+</main>`
+}
+
+const style = `body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2125}header{padding:12px 20px;background:#1d2125;color:#fff;display:flex;justify-content:space-between}
+main{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:12px;padding:16px}section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:12px 16px}
+section.wide{grid-column:1/-1}h2{font-size:15px;margin:0 0 8px}h3{font-size:13px;margin:12px 0 4px}dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}dt{color:#5c6670}dd{margin:0;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eef0f2}.muted{color:#8a939b}.bad{color:#c92a2a}`
+
+// Refresh in the browser by fetching the server-rendered section again: one renderer, no client
+// templates. Each refresh schedules the next; leaving the page cancels it.
+const script = `let t;const tick=async()=>{try{const r=await fetch('/ops?part=main',{cache:'no-store'});if(r.ok){document.querySelector('main').outerHTML=await r.text();document.getElementById('updated').textContent=new Date().toLocaleTimeString()}}catch{}t=setTimeout(tick,5000)};t=setTimeout(tick,5000);addEventListener('pagehide',()=>clearTimeout(t))`
+
+export function renderPage(d: DashboardData): Rendered {
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>lowtide ops</title><style>${raw(style)}</style></head>
+<body><header><strong>lowtide ops</strong><span>updated <span id="updated">${new Date(d.generatedAt).toISOString().slice(11, 19)}</span> · <a style="color:#9cf" href="/ops/data.json">JSON</a></span></header>
+${renderMain(d)}
+<script>${raw(script)}</script></body></html>`
+}
+
+export function dashboardRoutes(load: (c: Context<AppEnv>) => Promise<DashboardData>) {
+  return new Hono<AppEnv>()
+    .get('/', async (c) => {
+      const data = await load(c)
+      return c.html(c.req.query('part') === 'main' ? renderMain(data) : renderPage(data), 200, { 'Cache-Control': 'no-store' })
+    })
+    .get('/data.json', async (c) => c.json(await load(c)))
+}
