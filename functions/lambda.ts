@@ -3,6 +3,7 @@
  * execution environment (`min 0`, max 2 by default, short idle timeout), reused while warm; a frozen
  * environment holds at most that many connections, and they close after the idle timeout once thawed.
  */
+import './node-websocket.js'
 import { getConnInfo, handle, type APIGatewayProxyResult, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda'
 import { createApp } from '../src/app.js'
 import { loadConfig, type Env } from '../src/config.js'
@@ -12,6 +13,7 @@ import { createLogger } from '../src/logger.js'
 import { taskRequest } from '../src/tasks/trigger.js'
 import { schedules } from '../cron/schedules.js'
 import { publicOnlyFetch, resolveHost } from './public-fetch.js'
+import { createSqsPublisher } from '../src/queue/sqs-sdk-publisher.js'
 
 /**
  * An EventBridge schedule: either the input that `serverless.yml` sets (`{"lowtideTask", "scheduledAt"}`,
@@ -58,6 +60,7 @@ export function createLambdaHandler(env: Env): LambdaHandler {
     schedules,
     resolveHost,
     webhookFetch: publicOnlyFetch(config.webhooks.allowHosts),
+    publisher: createSqsPublisher(config.queue, logger),
   })
   const run = handle(app)
   const runTask = async (task: { name: string; scheduledAt?: Date }): Promise<TaskRunResult> => {

@@ -2,6 +2,7 @@
  * Node entry: the app on @hono/node-server over a shared pool. Run directly with DATABASE_URL set
  * (`tsx functions/node.ts`), or through `npm start`, which adds an embedded Postgres first.
  */
+import './node-websocket.js'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { serve, type HttpBindings, type ServerType } from '@hono/node-server'
@@ -14,6 +15,7 @@ import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger, type Logger } from '../src/logger.js'
 import { schedules } from '../cron/schedules.js'
 import { publicOnlyFetch, resolveHost } from './public-fetch.js'
+import { createSqsPublisher } from '../src/queue/sqs-sdk-publisher.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 
 export interface NodeServer {
@@ -44,6 +46,7 @@ export async function startNodeServer(config: Config, options: NodeServerOptions
     schedules: options.schedules ?? schedules,
     resolveHost,
     webhookFetch: publicOnlyFetch(config.webhooks.allowHosts),
+    publisher: createSqsPublisher(config.queue, logger),
   })
   options.extend?.(app)
   const server = await new Promise<ServerType>((resolve, reject) => {

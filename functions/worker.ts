@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type Env as StringEnv } from '../src/config.js
 import { createConnectionSource } from '../src/db/connections.js'
 import { AppError, errorResponse } from '../src/errors.js'
 import { createLogger } from '../src/logger.js'
+import { createFetchSqsPublisher } from '../src/queue/publisher.js'
 import { tasksForCron } from '../src/tasks/registry.js'
 import { taskRequest } from '../src/tasks/trigger.js'
 import { schedules } from '../cron/schedules.js'
@@ -37,6 +38,7 @@ function appFor(env: WorkerEnv): { app: App; signingSecret: string | undefined }
     clientIp: (c) => c.req.header('cf-connecting-ip'),
     defer: (c, work) => c.executionCtx.waitUntil(work),
     schedules,
+    publisher: createFetchSqsPublisher(config.queue, logger),
   })
   const entry = { app, signingSecret: config.tasks.signingSecret }
   apps.set(env, entry)

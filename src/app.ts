@@ -24,7 +24,7 @@ import { randomToken } from './crypto.js'
 import { prepareTasks } from './tasks/registry.js'
 import { taskRoutes } from './tasks/routes.js'
 import type { OutboxHandler } from './queue/deliver.js'
-import { createSqsPublisher } from './queue/publisher.js'
+import { disabledPublisher } from './queue/publisher.js'
 import { outboxScope, queueRoutes } from './queue/routes.js'
 import { taskHandler } from './tasks/queue-handler.js'
 import { webhookHandler } from './domain/webhooks/delivery.js'
@@ -46,7 +46,8 @@ export function createApp(deps: AppDeps) {
   }
   const fetchImpl = deps.fetch ?? ((input, init) => fetch(input, init))
   const domain: DomainDeps = { config, logger, email: deps.email ?? createEmailTransport(config.email), fetch: fetchImpl, limits }
-  const publisher = deps.publisher ?? createSqsPublisher(config.queue, logger)
+  // The platform entry gives the publisher (SDK on Node and Lambda, signed fetch on Workers).
+  const publisher = deps.publisher ?? disabledPublisher
   const holder = deps.instanceId ?? `${config.platform}-${randomToken(6)}`
   let handlers: Record<string, OutboxHandler> = {}
   const tasks = prepareTasks(deps.schedules ?? [], { config, logger, email: domain.email, fetch: fetchImpl, queue: { publisher, handlers: () => handlers } }, config)

@@ -27,6 +27,14 @@ export interface DbConfig {
   leakWarnMs: number
   /** Shown in `pg_stat_activity.application_name`. @default "lowtide" */
   applicationName: string
+  /** `pg` (TCP; Workers through `cloudflare:sockets`), or `neon-ws`: Neon's serverless driver over WebSocket, a connection per request. @default "pg" */
+  driver: 'pg' | 'neon-ws'
+  neon: {
+    /** `host:port/path?address={host}:{port}` of a WebSocket-to-TCP proxy; Neon's own by default. */
+    wsProxy: string | undefined
+    /** Plain `ws://` to the proxy, no TLS inside: a local proxy only. */
+    insecure: boolean
+  }
 }
 
 /** `max` requests per `windowS` seconds; `undefined` when the limit is turned off. */
@@ -245,6 +253,9 @@ const envSchema = z.object({
   SSE_POLL_MS: int(100, 600_000),
   SSE_KEEPALIVE_MS: int(100, 600_000),
   SSE_MAX_DURATION_MS: int(1000, 24 * 3600_000),
+  DB_DRIVER: z.preprocess(blankToUndefined, z.enum(['pg', 'neon-ws']).optional()),
+  NEON_WS_PROXY: z.preprocess(blankToUndefined, z.string().max(500).optional()),
+  NEON_WS_INSECURE: z.preprocess(blankToUndefined, z.enum(['0', '1']).optional()),
   DB_CONNECTION_MODE: z.preprocess(blankToUndefined, z.enum(['pool', 'per-request']).optional()),
   DB_POOL_MAX: int(1, 1000),
   DB_IDLE_TIMEOUT_MS: int(1, 24 * 3600_000),
@@ -364,7 +375,8 @@ export function loadConfig(env: Env, platform: Platform): Config {
     },
     db: {
       url: e.DATABASE_URL,
-      mode: e.DB_CONNECTION_MODE ?? (platform === 'worker' ? 'per-request' : 'pool'),
+      // Neon over WebSocket is a connection per request by design.
+      mode: e.DB_DRIVER === 'neon-ws' ? 'per-request' : (e.DB_CONNECTION_MODE ?? (platform === 'worker' ? 'per-request' : 'pool')),
       poolMax: e.DB_POOL_MAX ?? (platform === 'lambda' ? 2 : 5),
       idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS ?? 10_000,
       maxLifetimeS: e.DB_MAX_LIFETIME_S ?? 3600,
@@ -372,6 +384,8 @@ export function loadConfig(env: Env, platform: Platform): Config {
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS ?? 20_000,
       leakWarnMs: e.DB_LEAK_WARN_MS ?? 10_000,
       applicationName: e.DB_APPLICATION_NAME ?? 'lowtide',
+      driver: e.DB_DRIVER ?? 'pg',
+      neon: { wsProxy: e.NEON_WS_PROXY, insecure: e.NEON_WS_INSECURE === '1' },
     },
   }
 }

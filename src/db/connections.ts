@@ -2,10 +2,12 @@ import type { DbConfig } from '../config.js'
 import type { Logger } from '../logger.js'
 import { createPerRequestSource } from './drivers/per-request.js'
 import { createPoolSource } from './drivers/pool.js'
+import { createNeonWsSource } from './drivers/neon-ws.js'
 import type { ConnectionSource } from './types.js'
 
 /** The connection source `DB_CONNECTION_MODE` asks for. */
 export function createConnectionSource(db: DbConfig, connectionString: string, logger: Logger): ConnectionSource {
+  if (db.driver === 'neon-ws') return createNeonWsSource({ db, connectionString, logger })
   return db.mode === 'per-request'
     ? createPerRequestSource({ db, connectionString, logger })
     : createPoolSource({ db, connectionString, logger })

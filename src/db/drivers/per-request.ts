@@ -8,7 +8,18 @@ import { ConnectionMetrics } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
 import { cancelRunningStatement, pgClientOptions, type PgSourceOptions } from './pg-options.js'
 
-export function createPerRequestSource({ db, connectionString, logger, name = 'per-request' }: PgSourceOptions): ConnectionSource {
+/** How a per-request source makes and cancels its connections (`pg` by default; Neon's driver over WebSocket). */
+export interface ClientFactory {
+  create(options: pg.ClientConfig): pg.Client
+  cancel(options: pg.ClientConfig, client: PgClientLike): Promise<void>
+}
+
+const pgFactory: ClientFactory = { create: (options) => new pg.Client(options), cancel: cancelRunningStatement }
+
+export function createPerRequestSource(
+  { db, connectionString, logger, name = 'per-request' }: PgSourceOptions,
+  factory: ClientFactory = pgFactory,
+): ConnectionSource {
   const clientOptions = pgClientOptions(db, connectionString)
   const metrics = new ConnectionMetrics(name, db.leakWarnMs, logger)
   const open = new Set<pg.Client>()
@@ -20,7 +31,7 @@ export function createPerRequestSource({ db, connectionString, logger, name = 'p
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
       const startedAt = metrics.beforeAcquire({ total: open.size, idle: 0, waiting: 0, max: Number.POSITIVE_INFINITY })
       const site = metrics.siteFor(label)
-      const client = new pg.Client(clientOptions)
+      const client = factory.create(clientOptions)
       let released = false
       // Once we close it, the socket's own teardown errors (workerd: "Stream was cancelled") are noise.
       client.on('error', (err) => {
@@ -52,7 +63,7 @@ export function createPerRequestSource({ db, connectionString, logger, name = 'p
         },
       }
     },
-    cancel: (client: PgClientLike) => cancelRunningStatement(clientOptions, client),
+    cancel: (client: PgClientLike) => factory.cancel(clientOptions, client),
     stats(): PoolStats {
       return {
         name,

@@ -1,0 +1,5 @@
+/** Node 20 has no global WebSocket: Neon's driver (DB_DRIVER=neon-ws) gets the `ws` package's. Workers have their own. */
+import { neonConfig } from '@neondatabase/serverless'
+import { WebSocket } from 'ws'
+
+if (!(globalThis as { WebSocket?: unknown }).WebSocket) neonConfig.webSocketConstructor = WebSocket as unknown as typeof neonConfig.webSocketConstructor

