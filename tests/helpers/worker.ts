@@ -4,9 +4,10 @@ import { TEST_ENV } from './app.js'
 import { TEST_SIGNING_SECRET } from './tasks.js'
 
 /** The real Worker bundle (built as `wrangler deploy` builds it) in workerd, with test defaults plus `bindings`. */
-export async function startWorker(bindings: Record<string, string>): Promise<Miniflare> {
+export async function startWorker(bindings: Record<string, string>, extra: { hyperdrives?: Record<string, string> } = {}): Promise<Miniflare> {
   buildWorker()
   const mf = new Miniflare({
+    ...extra,
     modules: true,
     scriptPath: WORKER_BUNDLE,
     compatibilityDate: '2026-04-20',

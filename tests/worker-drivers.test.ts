@@ -1,0 +1,55 @@
+/** The Worker's other ways to Postgres, in workerd: a Hyperdrive binding, and Neon's driver over WebSocket. */
+import type { Miniflare } from 'miniflare'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
+import { startNeonProxy, type NeonProxy } from './helpers/neon-proxy.js'
+import { seedUser } from './helpers/users.js'
+import { startWorker } from './helpers/worker.js'
+
+let db: TestDatabase
+let proxy: NeonProxy
+const workers: Miniflare[] = []
+beforeAll(async () => {
+  db = await freshDatabase()
+  proxy = await startNeonProxy()
+})
+afterAll(async () => {
+  for (const mf of workers) await mf.dispose()
+  await proxy.stop()
+  await db.drop()
+})
+
+async function exercise(mf: Miniflare, appName: string) {
+  const u = await seedUser(db.observer)
+  const created = await mf.dispatchFetch('http://localhost/v1/contacts', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...u.auth },
+    body: JSON.stringify({ email: `${appName}@example.com` }),
+  })
+  expect(created.status).toBe(201)
+  const campaign = await mf.dispatchFetch('http://localhost/v1/campaigns', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...u.auth },
+    body: JSON.stringify({ name: 'd', fromEmail: 'a@example.com', subject: 's', body: 'b', allContacts: true }),
+  })
+  expect(((await campaign.json()) as { contactCount: number }).contactCount).toBe(1) // a transaction
+  await waitFor(async () => (await db.connections(appName)).length === 0, 3000, 20)
+}
+
+describe('Worker database drivers', () => {
+  it('connects through a Hyperdrive binding (no DATABASE_URL), leaving 0 connections', async () => {
+    const appName = uniqueAppName('hyperdrive')
+    const mf = await startWorker({ DB_APPLICATION_NAME: appName }, { hyperdrives: { HYPERDRIVE: db.url } })
+    workers.push(mf)
+    await exercise(mf, appName)
+  }, 60_000)
+
+  it('runs DB_DRIVER=neon-ws inside workerd through the WebSocket proxy', async () => {
+    const appName = uniqueAppName('neon-ws')
+    const before = proxy.connections
+    const mf = await startWorker({ DATABASE_URL: db.url, DB_APPLICATION_NAME: appName, DB_DRIVER: 'neon-ws', NEON_WS_PROXY: proxy.template, NEON_WS_INSECURE: '1' })
+    workers.push(mf)
+    await exercise(mf, appName)
+    expect(proxy.connections - before).toBeGreaterThanOrEqual(2)
+  }, 60_000)
+})
