@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/setup/postgres.ts'],
+    setupFiles: ['tests/setup/driver.ts'],
     // Each file gets its own process: process-wide checks (active timers, signals) stay per file.
     pool: 'forks',
     testTimeout: 30_000,

@@ -32,6 +32,23 @@ export const TEST_ENV: Env = {
   AUTH_PBKDF2_ITERATIONS: '1000',
 }
 
+/**
+ * `TEST_DB_DRIVER=neon-ws` runs every testApp through Neon's WebSocket driver and a local proxy
+ * (`npm run test:neon`): the same suites, another driver.
+ */
+let neonProxy: Promise<{ template: string }> | undefined
+function driverEnv(): Env {
+  if (process.env.TEST_DB_DRIVER !== 'neon-ws') return {}
+  if (!neonProxyTemplate) throw new Error('TEST_DB_DRIVER=neon-ws needs the proxy: await useNeonProxyIfAsked() first (tests/setup/driver.ts does)')
+  return { DB_DRIVER: 'neon-ws', NEON_WS_PROXY: neonProxyTemplate, NEON_WS_INSECURE: '1' }
+}
+let neonProxyTemplate: string | undefined
+export async function useNeonProxyIfAsked(): Promise<void> {
+  if (process.env.TEST_DB_DRIVER !== 'neon-ws') return
+  neonProxy ??= import('./neon-proxy.js').then((m) => m.startNeonProxy())
+  neonProxyTemplate = (await neonProxy).template
+}
+
 /** The real app over a real pool on `url`, driven with `app.request()` (no server). */
 export function testApp(
   url: string,
@@ -40,7 +57,7 @@ export function testApp(
   wrapSource: (source: ConnectionSource) => ConnectionSource = (s) => s,
 ): TestApp {
   const config = loadConfig(
-    { DATABASE_URL: url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: uniqueAppName(), LOG_LEVEL: 'debug', ...TEST_ENV, ...env },
+    { DATABASE_URL: url, OPS_TOKEN: TEST_OPS_TOKEN, DB_APPLICATION_NAME: uniqueAppName(), LOG_LEVEL: 'debug', ...TEST_ENV, ...driverEnv(), ...env },
     'node',
   )
   const logger = memoryLogger()

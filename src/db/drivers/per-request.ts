@@ -39,7 +39,7 @@ export function createPerRequestSource(
       })
       open.add(client)
       try {
-        await client.connect()
+        await connectWithin(client, db.connectTimeoutMs)
       } catch (err) {
         open.delete(client)
         metrics.timedOut()
@@ -82,4 +82,16 @@ export function createPerRequestSource(
       open.clear()
     },
   }
+}
+
+/**
+ * `client.connect()`, bounded by the connect timeout whatever the driver does with its own option
+ * (Neon's WebSocket client ignores `connectionTimeoutMillis`): never a hang. The timer is cleared either way.
+ */
+function connectWithin(client: pg.Client, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([client.connect().then(() => undefined), timeout]).finally(() => clearTimeout(timer))
 }
