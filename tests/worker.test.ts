@@ -107,6 +107,19 @@ describe('Worker in workerd', () => {
     await noConnectionsLeft()
   })
 
+  it('streams campaign progress as SSE from workerd, holding no connection between updates', async () => {
+    const { rows } = await db.observer.query<{ id: string }>(`SELECT id FROM campaigns LIMIT 1`)
+    // The walk-through's user owns it; log in again for a key.
+    const login = await call('/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'edge@example.com', password: 'a long enough password' }) })
+    const res = await mf.dispatchFetch(`http://localhost/v1/campaigns/${rows[0]!.id}/events`, { headers: { authorization: `Bearer ${login.json.apiKey}` } })
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/)
+    const reader = res.body!.getReader()
+    const first = new TextDecoder().decode((await reader.read()).value)
+    expect(first).toMatch(/^event: progress\ndata: \{"status":"(running|completed)"/)
+    await reader.cancel()
+    await noConnectionsLeft()
+  })
+
   it('reports readiness with the ops token and refuses without it', async () => {
     expect((await call('/readyz')).status).toBe(401)
     const ready = await call('/readyz', { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } })
