@@ -27,9 +27,15 @@ export interface DbConfig {
   leakWarnMs: number
   /** Shown in `pg_stat_activity.application_name`. @default "lowtide" */
   applicationName: string
-  /** `pg` (TCP; Workers through `cloudflare:sockets`), or `neon-ws`: Neon's serverless driver over WebSocket, a connection per request. @default "pg" */
-  driver: 'pg' | 'neon-ws'
+  /**
+   * `pg` (TCP; Workers through `cloudflare:sockets`); `neon-ws`: Neon's serverless driver over
+   * WebSocket, a connection per request; `neon-http`: single statements and batches over Neon's
+   * SQL-over-HTTP, interactive transactions over `neon-ws`. @default "pg"
+   */
+  driver: 'pg' | 'neon-ws' | 'neon-http'
   neon: {
+    /** Where `neon-http` posts statements: a URL, `{host}`/`{port}` filled from DATABASE_URL; Neon's own by default. */
+    httpEndpoint: string | undefined
     /** `host:port/path?address={host}:{port}` of a WebSocket-to-TCP proxy; Neon's own by default. */
     wsProxy: string | undefined
     /** Plain `ws://` to the proxy, no TLS inside: a local proxy only. */
@@ -253,7 +259,15 @@ const envSchema = z.object({
   SSE_POLL_MS: int(100, 600_000),
   SSE_KEEPALIVE_MS: int(100, 600_000),
   SSE_MAX_DURATION_MS: int(1000, 24 * 3600_000),
-  DB_DRIVER: z.preprocess(blankToUndefined, z.enum(['pg', 'neon-ws']).optional()),
+  DB_DRIVER: z.preprocess(blankToUndefined, z.enum(['pg', 'neon-ws', 'neon-http']).optional()),
+  NEON_HTTP_ENDPOINT: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .max(500)
+      .refine((v) => isHttpUrl(v.replaceAll('{host}', 'db.example').replaceAll('{port}', '5432')), 'must be an http(s) URL; {host} and {port} are filled in')
+      .optional(),
+  ),
   NEON_WS_PROXY: z.preprocess(blankToUndefined, z.string().max(500).optional()),
   NEON_WS_INSECURE: z.preprocess(blankToUndefined, z.enum(['0', '1']).optional()),
   DB_CONNECTION_MODE: z.preprocess(blankToUndefined, z.enum(['pool', 'per-request']).optional()),
@@ -375,8 +389,8 @@ export function loadConfig(env: Env, platform: Platform): Config {
     },
     db: {
       url: e.DATABASE_URL,
-      // Neon over WebSocket is a connection per request by design.
-      mode: e.DB_DRIVER === 'neon-ws' ? 'per-request' : (e.DB_CONNECTION_MODE ?? (platform === 'worker' ? 'per-request' : 'pool')),
+      // Neon's drivers are a connection per request by design.
+      mode: e.DB_DRIVER === 'neon-ws' || e.DB_DRIVER === 'neon-http' ? 'per-request' : (e.DB_CONNECTION_MODE ?? (platform === 'worker' ? 'per-request' : 'pool')),
       poolMax: e.DB_POOL_MAX ?? (platform === 'lambda' ? 2 : 5),
       idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS ?? 10_000,
       maxLifetimeS: e.DB_MAX_LIFETIME_S ?? 3600,
@@ -385,7 +399,11 @@ export function loadConfig(env: Env, platform: Platform): Config {
       leakWarnMs: e.DB_LEAK_WARN_MS ?? 10_000,
       applicationName: e.DB_APPLICATION_NAME ?? 'lowtide',
       driver: e.DB_DRIVER ?? 'pg',
-      neon: { wsProxy: e.NEON_WS_PROXY, insecure: e.NEON_WS_INSECURE === '1' },
+      neon: { wsProxy: e.NEON_WS_PROXY, insecure: e.NEON_WS_INSECURE === '1', httpEndpoint: e.NEON_HTTP_ENDPOINT },
     },
   }
+}
+
+function isHttpUrl(value: string): boolean {
+  return URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)
 }

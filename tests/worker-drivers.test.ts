@@ -1,21 +1,25 @@
-/** The Worker's other ways to Postgres, in workerd: a Hyperdrive binding, and Neon's driver over WebSocket. */
+/** The Worker's other ways to Postgres, in workerd: a Hyperdrive binding, and Neon's driver over WebSocket and over HTTP. */
 import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
-import { startNeonProxy, type NeonProxy } from './helpers/neon-proxy.js'
+import { startNeonHttpServer, type NeonHttpServer } from '../tools/lib/neon-http-server.js'
+import { startNeonProxy, type NeonProxy } from '../tools/lib/neon-proxy.js'
 import { seedUser } from './helpers/users.js'
 import { startWorker } from './helpers/worker.js'
 
 let db: TestDatabase
 let proxy: NeonProxy
+let http: NeonHttpServer
 const workers: Miniflare[] = []
 beforeAll(async () => {
   db = await freshDatabase()
   proxy = await startNeonProxy()
+  http = await startNeonHttpServer()
 })
 afterAll(async () => {
   for (const mf of workers) await mf.dispose()
   await proxy.stop()
+  await http.stop()
   await db.drop()
 })
 
@@ -51,5 +55,22 @@ describe('Worker database drivers', () => {
     workers.push(mf)
     await exercise(mf, appName)
     expect(proxy.connections - before).toBeGreaterThanOrEqual(2)
+  }, 60_000)
+
+  it('runs DB_DRIVER=neon-http inside workerd: statements over HTTP, the transaction over WebSocket', async () => {
+    const appName = uniqueAppName('neon-http')
+    const before = { http: http.requests, ws: proxy.connections }
+    const mf = await startWorker({
+      DATABASE_URL: db.url,
+      DB_APPLICATION_NAME: appName,
+      DB_DRIVER: 'neon-http',
+      NEON_HTTP_ENDPOINT: http.endpoint,
+      NEON_WS_PROXY: proxy.template,
+      NEON_WS_INSECURE: '1',
+    })
+    workers.push(mf)
+    await exercise(mf, appName)
+    expect(http.requests - before.http).toBeGreaterThanOrEqual(3) // auth lookups, the contact insert, the read-back
+    expect(proxy.connections - before.ws).toBe(1) // the campaign's transaction only
   }, 60_000)
 })

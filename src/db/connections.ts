@@ -2,12 +2,14 @@ import type { DbConfig } from '../config.js'
 import type { Logger } from '../logger.js'
 import { createPerRequestSource } from './drivers/per-request.js'
 import { createPoolSource } from './drivers/pool.js'
+import { createNeonHttpSource } from './drivers/neon-http.js'
 import { createNeonWsSource } from './drivers/neon-ws.js'
 import type { ConnectionSource } from './types.js'
 
-/** The connection source `DB_CONNECTION_MODE` asks for. */
+/** The connection source `DB_DRIVER` and `DB_CONNECTION_MODE` ask for. */
 export function createConnectionSource(db: DbConfig, connectionString: string, logger: Logger): ConnectionSource {
   if (db.driver === 'neon-ws') return createNeonWsSource({ db, connectionString, logger })
+  if (db.driver === 'neon-http') return createNeonHttpSource({ db, connectionString, logger })
   return db.mode === 'per-request'
     ? createPerRequestSource({ db, connectionString, logger })
     : createPoolSource({ db, connectionString, logger })

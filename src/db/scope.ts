@@ -7,8 +7,8 @@
  * chain, and no allocation beyond the scope object until the first query.
  */
 import { ScopeClosedError } from './errors.js'
-import { Transaction } from './transaction.js'
-import type { ConnectionSource, Db, Lease, PgClientLike, Queryable, QueryResult, QueryResultRow } from './types.js'
+import { runInOrder, Transaction } from './transaction.js'
+import type { ConnectionSource, Db, Lease, PgClientLike, Queryable, QueryResult, QueryResultRow, Statement, StatementChannel } from './types.js'
 
 export class RequestScope implements Db {
   private lease: Lease | undefined
@@ -17,6 +17,8 @@ export class RequestScope implements Db {
   private closing: Promise<void> | undefined
   private inFlight = 0
   private poisoned = false
+  /** Aborts statements sent without a connection (`neon-http`) when the scope is cut short. */
+  private httpAbort: AbortController | undefined
   /** Set while a top-level transaction is open; a connection in that state is never pooled. */
   transactionOpen = false
 
@@ -35,7 +37,17 @@ export class RequestScope implements Db {
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    return this.run<R>(this.lease?.client ?? (await this.connect()), text, params)
+    const client = this.lease?.client
+    if (client) return this.run<R>(client, text, params)
+    const channel = this.channel()
+    if (channel) return this.send(() => channel.query<R>(text, params, this.abortSignal()))
+    return this.run<R>(await this.connect(), text, params)
+  }
+
+  async batch(statements: readonly Statement[]): Promise<QueryResult[]> {
+    const channel = this.channel()
+    if (channel) return this.send(() => channel.batch(statements, this.abortSignal()))
+    return this.withTransaction((tx) => runInOrder(tx, statements))
   }
 
   async withClient<T>(fn: (client: Queryable) => Promise<T>): Promise<T> {
@@ -67,6 +79,28 @@ export class RequestScope implements Db {
     }
   }
 
+  /** The connectionless path, while the scope holds (or waits for) no connection: a connection's session wins once it exists. */
+  private channel(): StatementChannel | undefined {
+    return this.acquiring === undefined ? this.source.statements : undefined
+  }
+
+  private abortSignal(): AbortSignal {
+    return (this.httpAbort ??= new AbortController()).signal
+  }
+
+  private async send<T>(request: () => Promise<T>): Promise<T> {
+    if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
+    this.inFlight++
+    try {
+      return await request()
+    } catch (err) {
+      if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
+      throw err
+    } finally {
+      this.inFlight--
+    }
+  }
+
   /** The connection's state is unknown (e.g. a failed ROLLBACK): close it at the end instead of pooling it. */
   poison(): void {
     this.poisoned = true
@@ -79,7 +113,7 @@ export class RequestScope implements Db {
   end(): Promise<void> | undefined {
     if (this.closed !== undefined) return this.closing
     const lease = this.lease
-    if (this.acquiring === undefined || (lease && this.inFlight === 0 && !this.transactionOpen && !this.poisoned)) {
+    if (this.inFlight === 0 && (this.acquiring === undefined || (lease && !this.transactionOpen && !this.poisoned))) {
       // The common cases, without an async step: nothing acquired, or a clean connection to hand back.
       this.closed = 'request ended'
       this.lease = undefined
@@ -103,6 +137,7 @@ export class RequestScope implements Db {
   }
 
   private async giveBack(): Promise<void> {
+    this.httpAbort?.abort()
     const lease = this.lease ?? (await this.acquiring?.catch(() => undefined))
     this.lease = undefined
     if (!lease) return

@@ -1,6 +1,6 @@
 /** Transactions on a scope's connection; nesting through the handle uses savepoints. */
 import type { RequestScope } from './scope.js'
-import type { Db, PgClientLike, Queryable, QueryResult, QueryResultRow } from './types.js'
+import type { Db, PgClientLike, Queryable, QueryResult, QueryResultRow, Statement } from './types.js'
 
 export class Transaction implements Db {
   private childOpen = false
@@ -21,6 +21,11 @@ export class Transaction implements Db {
 
   withClient<T>(fn: (client: Queryable) => Promise<T>): Promise<T> {
     return fn(this)
+  }
+
+  /** Inside a transaction a batch is a savepoint: all of it or none, without ending the transaction. */
+  batch(statements: readonly Statement[]): Promise<QueryResult[]> {
+    return this.withTransaction((tx) => runInOrder(tx, statements))
   }
 
   async withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
@@ -47,4 +52,11 @@ export class Transaction implements Db {
     await this.query(this.depth === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`)
     return result
   }
+}
+
+/** A batch on a connection: the statements one after another inside the caller's transaction. */
+export async function runInOrder(db: Db, statements: readonly Statement[]): Promise<QueryResult[]> {
+  const results: QueryResult[] = []
+  for (const { text, params } of statements) results.push(await db.query(text, params))
+  return results
 }

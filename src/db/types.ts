@@ -16,6 +16,25 @@ export interface Db extends Queryable {
   withClient<T>(fn: (client: Queryable) => Promise<T>): Promise<T>
   /** BEGIN … COMMIT, ROLLBACK on throw; nested calls on the handle become savepoints. */
   withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>
+  /**
+   * Statements that do not depend on each other's results, all or nothing: one HTTP round trip on
+   * `neon-http`, BEGIN … COMMIT (a savepoint inside a transaction) on a connection otherwise.
+   */
+  batch(statements: readonly Statement[]): Promise<QueryResult[]>
+}
+
+export interface Statement {
+  text: string
+  params?: readonly unknown[]
+}
+
+/**
+ * Statements without a connection (Neon's SQL over HTTP): each call is its own transaction, so a
+ * scope uses it only while it holds no connection, and never for interactive transactions.
+ */
+export interface StatementChannel {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal): Promise<QueryResult<R>>
+  batch(statements: readonly Statement[], signal: AbortSignal): Promise<QueryResult[]>
 }
 
 /** The part of a `pg` client the database layer needs (both `pg.PoolClient` and `pg.Client` fit). */
@@ -53,6 +72,8 @@ export interface PoolStats {
 /** Where connections come from: a shared pool, or one connection per request. */
 export interface ConnectionSource {
   readonly name: string
+  /** Set when single statements can run without a connection (`neon-http`). */
+  readonly statements?: StatementChannel
   /** `label` names the acquirer (route, task) in metrics and leak warnings. */
   acquire(label?: string): Promise<Lease>
   /** Cancel the statement running on `client` (PostgreSQL cancel request on a separate socket). */

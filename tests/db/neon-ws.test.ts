@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { call, json, testApp, type TestApp } from '../helpers/app.js'
 import { freshDatabase, waitFor, type TestDatabase } from '../helpers/db.js'
-import { startNeonProxy, type NeonProxy } from '../helpers/neon-proxy.js'
+import { startNeonProxy, type NeonProxy } from '../../tools/lib/neon-proxy.js'
 import { seedUser } from '../helpers/users.js'
 
 let db: TestDatabase

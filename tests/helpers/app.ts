@@ -33,20 +33,36 @@ export const TEST_ENV: Env = {
 }
 
 /**
- * `TEST_DB_DRIVER=neon-ws` runs every testApp through Neon's WebSocket driver and a local proxy
- * (`npm run test:neon`): the same suites, another driver.
+ * `TEST_DB_DRIVER=neon-ws` (or `neon-http`) runs every testApp through Neon's driver, a local
+ * WebSocket proxy and, for `neon-http`, a local SQL-over-HTTP server (`npm run test:neon`,
+ * `npm run test:neon-http`): the same suites, another driver.
  */
-let neonProxy: Promise<{ template: string }> | undefined
+const neonDriver = process.env.TEST_DB_DRIVER === 'neon-ws' || process.env.TEST_DB_DRIVER === 'neon-http' ? process.env.TEST_DB_DRIVER : undefined
+let neonServers: Promise<Env> | undefined
+let neonEnv: Env | undefined
 function driverEnv(): Env {
-  if (process.env.TEST_DB_DRIVER !== 'neon-ws') return {}
-  if (!neonProxyTemplate) throw new Error('TEST_DB_DRIVER=neon-ws needs the proxy: await useNeonProxyIfAsked() first (tests/setup/driver.ts does)')
-  return { DB_DRIVER: 'neon-ws', NEON_WS_PROXY: neonProxyTemplate, NEON_WS_INSECURE: '1' }
+  if (!neonDriver) return {}
+  if (!neonEnv) throw new Error(`TEST_DB_DRIVER=${neonDriver} needs its servers: await useNeonProxyIfAsked() first (tests/setup/driver.ts does)`)
+  return neonEnv
 }
-let neonProxyTemplate: string | undefined
 export async function useNeonProxyIfAsked(): Promise<void> {
-  if (process.env.TEST_DB_DRIVER !== 'neon-ws') return
-  neonProxy ??= import('./neon-proxy.js').then((m) => m.startNeonProxy())
-  neonProxyTemplate = (await neonProxy).template
+  if (!neonDriver) return
+  neonServers ??= startNeonServers(neonDriver)
+  neonEnv = await neonServers
+}
+async function startNeonServers(driver: 'neon-ws' | 'neon-http'): Promise<Env> {
+  const proxy = await (await import('../../tools/lib/neon-proxy.js')).startNeonProxy()
+  const env: Env = {
+    DB_DRIVER: driver,
+    NEON_WS_PROXY: proxy.template,
+    NEON_WS_INSECURE: '1',
+    // The test Postgres asks for SCRAM, which Neon's driver computes as 4 096 separate WebCrypto HMAC
+    // calls: ~80 ms of work per connection on Node, so the suites' 50–60 simultaneous connects need
+    // more than the 2 s default. (Neon's own endpoints skip SCRAM: pipelineConnect sends the password.)
+    DB_CONNECT_TIMEOUT_MS: '20000',
+  }
+  if (driver === 'neon-http') env.NEON_HTTP_ENDPOINT = (await (await import('../../tools/lib/neon-http-server.js')).startNeonHttpServer()).endpoint
+  return env
 }
 
 /** The real app over a real pool on `url`, driven with `app.request()` (no server). */

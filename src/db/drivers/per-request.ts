@@ -33,9 +33,13 @@ export function createPerRequestSource(
       const site = metrics.siteFor(label)
       const client = factory.create(clientOptions)
       let released = false
+      let connectionEnded = false
       // Once we close it, the socket's own teardown errors (workerd: "Stream was cancelled") are noise.
       client.on('error', (err) => {
         if (!released) logger.warn('connection error', { pool: name, error: err.message })
+      })
+      client.once('end', () => {
+        connectionEnded = true
       })
       open.add(client)
       try {
@@ -43,7 +47,8 @@ export function createPerRequestSource(
       } catch (err) {
         open.delete(client)
         metrics.timedOut()
-        await client.end().catch(() => undefined)
+        // Not awaited: a client whose connect failed may never finish ending (Neon's WebSocket client does not).
+        void client.end().catch(() => undefined)
         throw new DbUnavailableError('connect_failed', `could not connect to the database: ${(err as Error).message}`, 1, {
           cause: err,
         })
@@ -56,7 +61,7 @@ export function createPerRequestSource(
           released = true
           metrics.released(checkout)
           try {
-            await client.end()
+            if (!connectionEnded) await settleWithin(client.end(), db.connectTimeoutMs)
           } finally {
             open.delete(client)
           }
@@ -78,7 +83,7 @@ export function createPerRequestSource(
     },
     async end() {
       ended = true
-      await Promise.allSettled([...open].map((c) => c.end()))
+      await Promise.allSettled([...open].map((c) => settleWithin(c.end(), db.connectTimeoutMs)))
       open.clear()
     },
   }
@@ -86,12 +91,21 @@ export function createPerRequestSource(
 
 /**
  * `client.connect()`, bounded by the connect timeout whatever the driver does with its own option
- * (Neon's WebSocket client ignores `connectionTimeoutMillis`): never a hang. The timer is cleared either way.
+ * (Neon's WebSocket client ignores `connectionTimeoutMillis`): never a hang.
  */
 function connectWithin(client: pg.Client, ms: number): Promise<void> {
+  return settleWithin(client.connect(), ms, true)
+}
+
+/**
+ * Waits for `promise` at most `ms`: then rejects (`failOnTimeout`) or gives up quietly. Closing a
+ * client whose connection already failed may never settle with Neon's WebSocket client, and a
+ * request must not hang on it. The timer is cleared either way.
+ */
+function settleWithin(promise: Promise<unknown>, ms: number, failOnTimeout = false): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+  const timeout = new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => (failOnTimeout ? reject(new Error(`timed out after ${ms} ms`)) : resolve()), ms)
   })
-  return Promise.race([client.connect().then(() => undefined), timeout]).finally(() => clearTimeout(timer))
+  return Promise.race([promise.then(() => undefined), timeout]).finally(() => clearTimeout(timer))
 }
