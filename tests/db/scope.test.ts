@@ -159,6 +159,30 @@ describe('transactions', () => {
     await source.end()
   })
 
+  it('runs a batch all or nothing: a transaction on the scope, a savepoint inside one', async () => {
+    const { source } = pool()
+    const scope = new RequestScope(source)
+    const results = await scope.batch([
+      { text: `INSERT INTO notes (body) VALUES ($1)`, params: ['batch one'] },
+      { text: `SELECT count(*)::int AS n FROM notes WHERE body = $1`, params: ['batch one'] },
+    ])
+    expect(results.map((r) => r.rows)).toEqual([[], [{ n: 1 }]])
+    await expect(scope.batch([{ text: `INSERT INTO notes (body) VALUES ('batch two')` }, { text: `INSERT INTO notes (body) VALUES (NULL)` }])).rejects.toMatchObject({
+      code: '23502',
+    })
+    await scope.withTransaction(async (tx) => {
+      await expect(tx.batch([{ text: `INSERT INTO notes (body) VALUES ('batch three')` }, { text: 'SELECT 1/0' }])).rejects.toMatchObject({ code: '22012' })
+      await tx.query(`INSERT INTO notes (body) VALUES ('after the failed batch')`) // the transaction goes on
+    })
+    await scope.end()
+    const all = await notes()
+    expect(all).toEqual(expect.arrayContaining(['batch one', 'after the failed batch']))
+    expect(all).not.toContain('batch two')
+    expect(all).not.toContain('batch three')
+    expect(checkedOut(source)).toBe(0)
+    await source.end()
+  })
+
   it('refuses a second top-level transaction on the same scope while one is open', async () => {
     const { source } = pool()
     const scope = new RequestScope(source)

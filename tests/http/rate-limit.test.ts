@@ -28,8 +28,11 @@ describe('rate limits in Postgres', () => {
     )
     expect(statuses.filter((s) => s === 200)).toHaveLength(25)
     expect(statuses.filter((s) => s === 429)).toHaveLength(35)
-    expect(a.connections.stats().acquires).toBeGreaterThan(0)
-    expect(b.connections.stats().acquires).toBeGreaterThan(0)
+    // Both instances did database work (over HTTP with neon-http: no connection acquired at all).
+    if (!a.connections.statements) {
+      expect(a.connections.stats().acquires).toBeGreaterThan(0)
+      expect(b.connections.stats().acquires).toBeGreaterThan(0)
+    }
     // Another IP has its own window.
     const elsewhere = open(db.url, env, '198.51.100.2')
     expect((await call(elsewhere, '/v1/me', { headers: u.auth })).status).toBe(200)

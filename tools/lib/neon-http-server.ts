@@ -6,7 +6,9 @@
  * from the driver's side: a way Neon's real server differs would not show here.
  *
  * Each HTTP request gets its own connection, closed before the response goes out, so "the app holds
- * no connection after the request" stays checkable in `pg_stat_activity`.
+ * no connection after the request" stays checkable in `pg_stat_activity`. A request whose caller
+ * goes away has its statement cancelled. Whether Neon's own endpoint cancels on an aborted fetch is
+ * Neon's behaviour, not shown here.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -31,7 +33,8 @@ export async function startNeonHttpServer(): Promise<NeonHttpServer> {
   let requests = 0
   const server = http.createServer((req, res) => {
     requests++
-    void answer(req).then(({ status, body }) => {
+    void answer(req, res).then(({ status, body }) => {
+      if (res.destroyed) return
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(JSON.stringify(body))
     })
@@ -47,7 +50,7 @@ export async function startNeonHttpServer(): Promise<NeonHttpServer> {
   }
 }
 
-async function answer(req: http.IncomingMessage): Promise<{ status: number; body: unknown }> {
+async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<{ status: number; body: unknown }> {
   const connectionString = req.headers['neon-connection-string']
   if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== '/sql' || typeof connectionString !== 'string') {
     return { status: 404, body: { message: 'POST /sql with a Neon-Connection-String header' } }
@@ -56,6 +59,10 @@ async function answer(req: http.IncomingMessage): Promise<{ status: number; body
     return { status: 400, body: { message: 'this server answers only in array mode with raw text output, as the driver asks' } }
   }
   const client = new pg.Client({ connectionString })
+  // The caller went away (an aborted fetch): cancel what it asked for, as a well-behaved proxy would.
+  res.once('close', () => {
+    if (!res.writableFinished) void cancel(connectionString, client)
+  })
   try {
     const payload = JSON.parse(await readBody(req)) as WireQuery | { queries: WireQuery[] }
     await client.connect()
@@ -65,6 +72,20 @@ async function answer(req: http.IncomingMessage): Promise<{ status: number; body
     return errorAnswer(err)
   } finally {
     await client.end().catch(() => undefined)
+  }
+}
+
+async function cancel(connectionString: string, client: pg.Client): Promise<void> {
+  const pid = (client as unknown as { processID?: number }).processID
+  if (pid === undefined) return
+  const canceller = new pg.Client({ connectionString })
+  try {
+    await canceller.connect()
+    await canceller.query('SELECT pg_cancel_backend($1)', [pid])
+  } catch {
+    // Best effort, as the statement ends with its connection anyway.
+  } finally {
+    await canceller.end().catch(() => undefined)
   }
 }
 
