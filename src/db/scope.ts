@@ -36,12 +36,14 @@ export class RequestScope implements Db {
     return this.closed !== undefined
   }
 
-  async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  // Not `async`: once the scope holds its connection, a query is the driver's own promise, with no
+  // wrapper around it (this is the hot path of every request).
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     const client = this.lease?.client
     if (client) return this.run<R>(client, text, params)
     const channel = this.channel()
     if (channel) return this.send(() => channel.query<R>(text, params, this.abortSignal()))
-    return this.run<R>(await this.connect(), text, params)
+    return this.connect().then((connected) => this.run<R>(connected, text, params))
   }
 
   async batch(statements: readonly Statement[]): Promise<QueryResult[]> {
