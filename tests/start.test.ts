@@ -1,0 +1,105 @@
+/**
+ * `npm start` as a user runs it (`tsx tools/start.ts`): embedded Postgres, migrations, the server,
+ * the local queue and the dev clock; SIGTERM stops everything with exit code 0 and no Postgres left
+ * running; a second start reuses the data directory, so data survives.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freePort } from '../tools/lib/free-port.js'
+
+const root = fileURLToPath(new URL('../', import.meta.url))
+const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-start-test-'))
+fs.chmodSync(parent, 0o777)
+const dataDir = path.join(parent, 'pgdata')
+const opsToken = 'start-test-ops-token-0123456789'
+const running: ChildProcess[] = []
+
+afterAll(() => {
+  for (const child of running) if (child.exitCode === null) child.kill('SIGKILL')
+  fs.rmSync(parent, { recursive: true, force: true })
+})
+
+interface Started {
+  child: ChildProcess
+  url: string
+  output: () => string
+}
+
+async function npmStart(): Promise<Started> {
+  const { DATABASE_URL: _, ...env } = process.env
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tools/start.ts'], {
+    cwd: root,
+    env: { ...env, LOWTIDE_DATA_DIR: dataDir, PORT: String(await freePort()), OPS_TOKEN: opsToken, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  running.push(child)
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not print its URL within 60 s:\n${output}`)), 60_000)
+    const look = () => {
+      const found = /base URL\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]
+      if (found) {
+        clearTimeout(timer)
+        resolve(found)
+      }
+    }
+    child.stdout!.on('data', look)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`npm start exited with ${code}:\n${output}`))
+    })
+  })
+  return { child, url, output: () => output }
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code))
+    child.kill('SIGTERM')
+  })
+}
+
+const postmasterPid = () => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const register = (url: string) =>
+  fetch(`${url}/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'persisted@example.com', password: 'a long enough password', name: 'P' }),
+  })
+
+describe('npm start', () => {
+  it('serves /health and /readyz, stops cleanly on SIGTERM, and keeps its data for the next start', async () => {
+    const first = await npmStart()
+    expect(first.output()).toContain(`ops token  ${opsToken}`)
+    expect(await (await fetch(`${first.url}/health`)).json()).toEqual({ status: 'ok' })
+    const ready = await fetch(`${first.url}/readyz`, { headers: { authorization: `Bearer ${opsToken}` } })
+    expect(ready.status).toBe(200)
+    expect(((await ready.json()) as { status: string }).status).toBe('ok')
+    expect((await register(first.url)).status).toBe(201)
+    const pid = postmasterPid()
+    expect(alive(pid)).toBe(true)
+
+    expect(await stop(first.child)).toBe(0)
+    expect(alive(pid)).toBe(false) // Postgres stopped with it: no orphan
+    expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false)
+
+    const second = await npmStart()
+    expect((await register(second.url)).status).toBe(409) // the user from the first run is still there
+    expect(await stop(second.child)).toBe(0)
+  }, 150_000)
+})
