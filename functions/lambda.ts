@@ -3,6 +3,7 @@
  * execution environment (`min 0`, max 2 by default, short idle timeout), reused while warm; a frozen
  * environment holds at most that many connections, and they close after the idle timeout once thawed.
  */
+import './node-crypto.js'
 import './node-websocket.js'
 import { getConnInfo, handle, type APIGatewayProxyResult, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda'
 import { createApp } from '../src/app.js'

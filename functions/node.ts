@@ -2,6 +2,7 @@
  * Node entry: the app on @hono/node-server over a shared pool. Run directly with DATABASE_URL set
  * (`tsx functions/node.ts`), or through `npm start`, which adds an embedded Postgres first.
  */
+import './node-crypto.js'
 import './node-websocket.js'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'

@@ -1,15 +1,24 @@
 /**
  * Small crypto helpers that run the same on Node, Workers and Lambda. SHA-256 of short strings
- * (API keys, tokens) is computed synchronously by @noble/hashes: WebCrypto's `subtle.digest` is
- * async and, on Node 20, costs about 65 µs of CPU per call against 2 µs here — on a route that
- * checks an API key, that was a quarter of the request's CPU time (measured with bench:http).
+ * (API keys, tokens) is synchronous: WebCrypto's `subtle.digest` is async and, on Node 20, costs
+ * about 65 µs of CPU per call — on a route that checks an API key, that was a quarter of the
+ * request's CPU time (measured with bench:http). @noble/hashes everywhere by default; the Node and
+ * Lambda entries install node:crypto's, about 3 µs cheaper per call (functions/node-crypto.ts).
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 
 const encoder = new TextEncoder()
 
+type Sha256 = (text: string) => Uint8Array<ArrayBuffer>
+let sha256Text: Sha256 = (text) => sha256(encoder.encode(text)) as Uint8Array<ArrayBuffer>
+
+/** A platform's native SHA-256 of a UTF-8 string; must give the same bytes as the default. */
+export function useNativeSha256(impl: Sha256): void {
+  sha256Text = impl
+}
+
 export function sha256Bytes(text: string): Uint8Array<ArrayBuffer> {
-  return sha256(encoder.encode(text)) as Uint8Array<ArrayBuffer>
+  return sha256Text(text)
 }
 
 /** Equal in time independent of where the arrays differ (the length is not secret). */
