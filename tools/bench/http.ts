@@ -2,7 +2,7 @@
  * `npm run bench:http`: lowtide's app against a bare Hono + pg.Pool app, same statements
  * (GET /v1/users/:id with an API key: key lookup, then the user), same pool size, same Postgres,
  * in alternating rounds. Prints req/s, p99 and
- * server CPU time per request for each side, the connections each side opened, and
+ * server CPU time per request (and its user-time part) for each side, the connections each side opened, and
  *   ratio: <bare CPU per request ÷ lowtide CPU per request>   (target ≥ 0.95)
  * CPU per request (from /proc, best of the rounds) is the steady number on a shared machine;
  * wall-clock req/s swings far more.
@@ -19,7 +19,7 @@ import pg from 'pg'
 import { fileURLToPath } from 'node:url'
 import { generateApiKey } from '../../src/domain/accounts/api-keys.js'
 import { migrateDatabase } from '../lib/migrations.js'
-import { cpuTimeMs, startServerProcess, type ServerProcess } from '../lib/proc.js'
+import { cpuTimesMs, startServerProcess, type ServerProcess } from '../lib/proc.js'
 import { setUpBenchDatabase } from './database.js'
 
 const { values: opts } = parseArgs({
@@ -40,7 +40,7 @@ interface Side {
   name: 'bare' | 'lowtide'
   appName: string
   server: ServerProcess
-  runs: { rps: number; p99: number; cpuPerReqUs: number; newConnections: number; errors: number }[]
+  runs: { rps: number; p99: number; cpuPerReqUs: number; userPerReqUs: number; newConnections: number; errors: number }[]
 }
 
 const database = await setUpBenchDatabase()
@@ -78,11 +78,13 @@ try {
     const order = round % 2 === 0 ? sides : [...sides].reverse()
     for (const side of order) {
       const since = (await observer.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0]!.now
-      const cpuBefore = cpuTimeMs(side.server.pid)
+      const cpuBefore = cpuTimesMs(side.server.pid)
       const startedAt = performance.now()
       const result = await load(side, requestsPerRound)
       const elapsedS = (performance.now() - startedAt) / 1000
-      const cpuMs = cpuTimeMs(side.server.pid) - cpuBefore
+      const cpuAfter = cpuTimesMs(side.server.pid)
+      const userMs = cpuAfter.user - cpuBefore.user
+      const cpuMs = userMs + cpuAfter.system - cpuBefore.system
       const opened = await observer.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND backend_start > $2`,
         [side.appName, since],
@@ -93,12 +95,13 @@ try {
         rps: result.requests.total / elapsedS,
         p99: result.latency.p99,
         cpuPerReqUs: ok > 0 ? (cpuMs * 1000) / ok : Number.NaN,
+        userPerReqUs: ok > 0 ? (userMs * 1000) / ok : Number.NaN,
         newConnections: opened.rows[0]!.n,
         errors: result.errors + result.non2xx,
       })
       const last = side.runs.at(-1)!
       console.log(
-        `  round ${round + 1}  ${side.name.padEnd(8)} ${last.rps.toFixed(0).padStart(6)} req/s  p99 ${String(last.p99).padStart(4)} ms  cpu/req ${last.cpuPerReqUs.toFixed(1).padStart(6)} µs  new conns ${last.newConnections}  errors ${last.errors}`,
+        `  round ${round + 1}  ${side.name.padEnd(8)} ${last.rps.toFixed(0).padStart(6)} req/s  p99 ${String(last.p99).padStart(4)} ms  cpu/req ${last.cpuPerReqUs.toFixed(1).padStart(6)} µs (user ${last.userPerReqUs.toFixed(1).padStart(6)})  new conns ${last.newConnections}  errors ${last.errors}`,
       )
     }
   }

@@ -4,11 +4,16 @@ import readline from 'node:readline'
 
 /** User + system CPU time of a process in ms, from /proc (Linux). */
 export function cpuTimeMs(pid: number): number {
+  const { user, system } = cpuTimesMs(pid)
+  return user + system
+}
+
+/** User and system CPU time of a process in ms, apart: JavaScript runs in user time, the kernel's socket work in system time. */
+export function cpuTimesMs(pid: number): { user: number; system: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (1-based).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const ticks = Number(fields[11]) + Number(fields[12])
-  return (ticks * 1000) / CLOCK_TICKS
+  return { user: (Number(fields[11]) * 1000) / CLOCK_TICKS, system: (Number(fields[12]) * 1000) / CLOCK_TICKS }
 }
 const CLOCK_TICKS = 100
 
