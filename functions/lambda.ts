@@ -1,7 +1,13 @@
 /**
- * AWS Lambda entry (API Gateway HTTP API, payload v2) through `hono/aws-lambda`. One small pool per
- * execution environment (`min 0`, max 2 by default, short idle timeout), reused while warm; a frozen
- * environment holds at most that many connections, and they close after the idle timeout once thawed.
+ * AWS Lambda entry. One handler for every event this deployment receives, chosen by shape:
+ * - API Gateway (HTTP API v2, REST v1) and ALB requests → the app, through `hono/aws-lambda`, with
+ *   a named stage taken off the path;
+ * - EventBridge schedules (rules and Scheduler) → the signed task route through `app.fetch`; a run
+ *   that fails throws, so Lambda retries it, counts an error and alarms;
+ * - SQS batches → `/queue/deliver` through `app.fetch` (a single-function deployment);
+ * - anything else throws, naming what it got.
+ * One small pool per execution environment (`min 0`, max 2 by default, short idle timeout), reused
+ * while warm; a frozen environment holds at most that many connections, closed after the idle timeout.
  */
 import './node-crypto.js'
 import './node-websocket.js'
@@ -11,41 +17,22 @@ import { loadConfig, type Env } from '../src/config.js'
 import { createConnectionSource } from '../src/db/connections.js'
 import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger } from '../src/logger.js'
-import { taskRequest } from '../src/tasks/trigger.js'
+import { createSqsPublisher } from '../src/queue/sqs-sdk-publisher.js'
+import { isSqsEvent, type SqsBatchResponse } from '../src/queue/sqs-batch.js'
+import { scheduledInvocation } from '../src/tasks/schedule-event.js'
+import { INTERNAL_BASE_URL, runScheduledTask, ScheduledTaskError, type ScheduledRun } from '../src/tasks/scheduled-run.js'
 import { schedules } from '../cron/schedules.js'
 import { publicOnlyFetch, resolveHost } from './public-fetch.js'
-import { createSqsPublisher } from '../src/queue/sqs-sdk-publisher.js'
-
-/**
- * An EventBridge schedule: either the input that `serverless.yml` sets (`{"lowtideTask", "scheduledAt"}`,
- * the time filled in from the event by an input transformer), or the raw scheduled event, whose rule
- * is named `<service>-<stage>-<task>`.
- */
-export type ScheduleEvent =
-  | { lowtideTask: string; scheduledAt?: string }
-  | { source: 'aws.events'; 'detail-type': 'Scheduled Event'; time: string; resources: string[] }
-
-export interface TaskRunResult {
-  task: string
-  statusCode: number
-  body: unknown
-}
+import { createConsumer } from './sqs-consumer.js'
+import { describeEvent, isHttpEvent, withoutStage } from './lambda-events.js'
 
 export interface LambdaHandler {
-  (event: LambdaEvent | ScheduleEvent, context: LambdaContext): Promise<APIGatewayProxyResult | TaskRunResult>
+  (event: unknown, context: LambdaContext): Promise<APIGatewayProxyResult | ScheduledRun | SqsBatchResponse>
   connections: ConnectionSource
 }
 
-function scheduledTask(event: unknown): { name: string; scheduledAt?: Date } | undefined {
-  const e = event as Record<string, unknown>
-  if (typeof e.lowtideTask === 'string') return { name: e.lowtideTask, scheduledAt: typeof e.scheduledAt === 'string' ? new Date(e.scheduledAt) : undefined }
-  if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event' && Array.isArray(e.resources)) {
-    // serverless.yml names each rule `<service>-<stage>-<task>`.
-    const rule = String(e.resources[0] ?? '').split('/').pop() ?? ''
-    const name = schedules.map((s) => s.name).find((n) => rule === n || rule.endsWith(`-${n}`)) ?? rule
-    return { name, scheduledAt: typeof e.time === 'string' ? new Date(e.time) : undefined }
-  }
-  return undefined
+export class UnrecognizedEventError extends Error {
+  override name = 'UnrecognizedEventError'
 }
 
 export function createLambdaHandler(env: Env): LambdaHandler {
@@ -63,26 +50,34 @@ export function createLambdaHandler(env: Env): LambdaHandler {
     webhookFetch: publicOnlyFetch(config.webhooks.allowHosts),
     publisher: createSqsPublisher(config.queue, logger),
   })
-  const run = handle(app)
-  const runTask = async (task: { name: string; scheduledAt?: Date }): Promise<TaskRunResult> => {
-    // The same signed route as every other trigger, through app.fetch: no network hop.
-    const request = taskRequest('https://lowtide.internal', task.name, { secret: config.tasks.signingSecret, scheduledAt: task.scheduledAt, trigger: 'eventbridge' })
-    const res = await app.fetch(request)
-    const body: unknown = await res.json()
-    logger[res.ok ? 'info' : 'error']('scheduled task', { task: task.name, status: res.status })
-    return { task: task.name, statusCode: res.status, body }
-  }
-  const handler = (event: LambdaEvent | ScheduleEvent, context: LambdaContext) => {
-    const task = scheduledTask(event)
-    return task ? runTask(task) : run(event as LambdaEvent, context)
+  const http = handle(app)
+  const taskNames = schedules.map((s) => s.name)
+  let consume: ReturnType<typeof createConsumer> | undefined
+
+  const handler = async (event: unknown, context: LambdaContext) => {
+    if (isHttpEvent(event)) return http(withoutStage(event as LambdaEvent), context)
+    if (isSqsEvent(event)) {
+      consume ??= createConsumer({ appBaseUrl: INTERNAL_BASE_URL, signingSecret: requiredSecret(config.tasks.signingSecret), fetch: (request) => app.fetch(request), logger, endpoint: config.queue.endpoint, region: config.queue.region })
+      return consume(event)
+    }
+    const scheduled = scheduledInvocation(event, taskNames)
+    if (!scheduled) throw new UnrecognizedEventError(`unrecognised Lambda event ${describeEvent(event)}: this handler takes API Gateway / ALB requests, EventBridge schedules and SQS batches`)
+    const run = await runScheduledTask((request) => app.fetch(request), { ...scheduled, secret: config.tasks.signingSecret, trigger: 'eventbridge' }, logger, { requestId: context?.awsRequestId })
+    if (!run.ok) throw new ScheduledTaskError(run)
+    return run
   }
   return Object.assign(handler, { connections })
+}
+
+function requiredSecret(secret: string | undefined): string {
+  if (!secret) throw new Error('TASK_SIGNING_SECRET is required to deliver SQS messages')
+  return secret
 }
 
 let cached: LambdaHandler | undefined
 
 /** The deployed handler: built on the first invocation of an execution environment, then reused. */
-export const handler = (event: LambdaEvent | ScheduleEvent, context: LambdaContext) => {
+export const handler = (event: unknown, context: LambdaContext) => {
   cached ??= createLambdaHandler(process.env)
   return cached(event, context)
 }

@@ -1,114 +1,65 @@
 /**
- * SQS consumer (a Lambda with `functionResponseType: ReportBatchItemFailures`). It holds no
- * database connection: each message names an outbox row, and the work runs inside the app, in a
- * request scope, behind the signed `POST /queue/deliver` at `APP_BASE_URL` — a Worker, the Lambda
- * HTTP API or a Node server alike. Answers map to a partial batch response:
- * - `done` / `duplicate` / `unknown` / `dead` / `deferred` → success (SQS deletes the message);
- * - `retry` → failure, and the message's visibility is set to the backoff (≤ 900 s);
- * - the app unreachable or answering an error → failure at the queue's own visibility timeout.
- * After `maxReceiveCount` failures SQS moves the message to the DLQ.
+ * SQS consumer Lambda (`functionResponseType: ReportBatchItemFailures`): the consumer core of
+ * `src/queue/sqs-batch.ts` POSTing each message to `APP_BASE_URL`'s `/queue/deliver`, with the AWS
+ * SDK for visibility changes. It holds no database connection. The SDK is loaded at the first
+ * retried message, not at start-up (`functions/lambda.ts` uses this too).
  */
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs'
-import { signRequest } from '../src/tasks/signing.js'
-import { TRIGGER_HEADER } from '../src/tasks/routes.js'
+import type { SQSClient } from '@aws-sdk/client-sqs'
+import { createLogger, type Logger } from '../src/logger.js'
+import { createSqsBatchConsumer, parseQueueArn, queueUrlFromArn, type SqsBatchResponse, type SqsEvent, type SqsRecord } from '../src/queue/sqs-batch.js'
 
-export interface SqsRecord {
-  messageId: string
-  receiptHandle: string
-  body: string
-  attributes: { ApproximateReceiveCount?: string; [key: string]: string | undefined }
-  eventSourceARN?: string
-}
-export interface SqsEvent {
-  Records: SqsRecord[]
-}
-export interface SqsBatchResponse {
-  batchItemFailures: { itemIdentifier: string }[]
-}
+export type { SqsBatchResponse, SqsEvent, SqsRecord } from '../src/queue/sqs-batch.js'
 
 export interface ConsumerOptions {
   appBaseUrl: string
   signingSecret: string
   /** For visibility changes; defaults to the queue of each record's ARN. */
   queueUrl?: string
+  /** @default a client for `endpoint` / `region`, or the SDK's defaults */
   sqs?: SQSClient
-  fetch?: typeof fetch
+  endpoint?: string
+  region?: string
+  fetch?: (request: Request) => Promise<Response> | Response
   /** Per delivery request. @default 30000 */
   timeoutMs?: number
   /** Records delivered at once. @default 10 */
   concurrency?: number
-  log?: (record: Record<string, unknown>) => void
+  logger?: Logger
 }
-
-/** arn:aws:sqs:<region>:<account>:<name> → https://sqs.<region>.amazonaws.com/<account>/<name> */
-export function queueUrlFromArn(arn: string): string {
-  const [, , , region, account, name] = arn.split(':')
-  return `https://sqs.${region}.amazonaws.com/${account}/${name}`
-}
-
-type Answer = { result: string; retryAfterS?: number }
 
 export function createConsumer(options: ConsumerOptions): (event: SqsEvent) => Promise<SqsBatchResponse> {
-  const fetchImpl = options.fetch ?? fetch
-  const sqs = options.sqs ?? new SQSClient({})
-  const log = options.log ?? ((r) => console.log(JSON.stringify(r)))
-  const endpoint = new URL('/queue/deliver', options.appBaseUrl)
-
-  async function deliverOne(record: SqsRecord): Promise<Answer | undefined> {
-    let id: unknown
-    try {
-      id = (JSON.parse(record.body) as { id?: unknown }).id
-    } catch {
-      id = undefined
+  let sqs: SQSClient | undefined = options.sqs
+  const queueUrls = new Map<string, Promise<string>>()
+  const changeVisibility = async (record: SqsRecord, seconds: number) => {
+    const arn = record.eventSourceARN
+    if (!options.queueUrl && !arn) return
+    const { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } = await import('@aws-sdk/client-sqs')
+    const client = (sqs ??= new SQSClient({ ...(options.endpoint ? { endpoint: options.endpoint } : {}), ...(options.region ? { region: options.region } : {}) }))
+    // AWS's queue URLs follow from the ARN; an emulator's (fauxqs, LocalStack) are its own, so ask it.
+    const lookUp = async (queueArn: string) => {
+      if (!options.endpoint) return queueUrlFromArn(queueArn)
+      const { name, account } = parseQueueArn(queueArn)
+      return (await client.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))).QueueUrl!
     }
-    // A body we cannot read will never become readable: let it fail to the DLQ.
-    if (typeof id !== 'string') return undefined
-    const body = JSON.stringify({ id, receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1) })
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 30_000)
-    try {
-      const res = await fetchImpl(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [TRIGGER_HEADER]: 'sqs', ...signRequest(options.signingSecret, body) },
-        body,
-        signal: controller.signal,
+    let queueUrl: Promise<string> | undefined = options.queueUrl ? Promise.resolve(options.queueUrl) : queueUrls.get(arn!)
+    if (!queueUrl) {
+      queueUrl = lookUp(arn!).catch((err: Error) => {
+        queueUrls.delete(arn!) // not cached: the next retry asks again
+        throw err
       })
-      if (!res.ok) {
-        log({ level: 'warn', msg: 'delivery answered an error', messageId: record.messageId, status: res.status, body: (await res.text()).slice(0, 300) })
-        return undefined
-      }
-      return (await res.json()) as Answer
-    } catch (err) {
-      log({ level: 'warn', msg: 'app unreachable', messageId: record.messageId, error: (err as Error).message })
-      return undefined
-    } finally {
-      clearTimeout(timer)
+      queueUrls.set(arn!, queueUrl)
     }
+    await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: await queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }))
   }
-
-  return async (event) => {
-    const failures: string[] = []
-    const records = [...event.Records]
-    const work = async () => {
-      for (let record = records.shift(); record; record = records.shift()) {
-        const answer = await deliverOne(record)
-        if (answer && answer.result !== 'retry') continue
-        failures.push(record.messageId)
-        if (answer?.result === 'retry' && answer.retryAfterS !== undefined) {
-          const queueUrl = options.queueUrl ?? (record.eventSourceARN ? queueUrlFromArn(record.eventSourceARN) : undefined)
-          if (queueUrl) {
-            await sqs
-              .send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: Math.min(900, Math.max(0, Math.round(answer.retryAfterS))) }))
-              .catch((err: Error) => log({ level: 'warn', msg: 'visibility change failed', messageId: record.messageId, error: err.message }))
-          }
-        }
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 10, event.Records.length) }, work))
-    // In the order SQS gave them, so the answer reads like the batch.
-    const failed = new Set(failures)
-    return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) }
-  }
+  return createSqsBatchConsumer({
+    appBaseUrl: options.appBaseUrl,
+    signingSecret: options.signingSecret,
+    fetch: options.fetch ?? ((request) => fetch(request)),
+    changeVisibility,
+    logger: options.logger ?? createLogger('info'),
+    timeoutMs: options.timeoutMs,
+    concurrency: options.concurrency,
+  })
 }
 
 let cached: ((event: SqsEvent) => Promise<SqsBatchResponse>) | undefined
@@ -117,12 +68,13 @@ let cached: ((event: SqsEvent) => Promise<SqsBatchResponse>) | undefined
 export const handler = (event: SqsEvent) => {
   if (!cached) {
     const { APP_BASE_URL, TASK_SIGNING_SECRET, SQS_QUEUE_URL, SQS_ENDPOINT } = process.env
-    if (!APP_BASE_URL || !TASK_SIGNING_SECRET) throw new Error('APP_BASE_URL and TASK_SIGNING_SECRET are required')
+    if (!APP_BASE_URL || !URL.canParse(APP_BASE_URL)) throw new Error(`APP_BASE_URL must be the app's URL (got ${JSON.stringify(APP_BASE_URL ?? null)})`)
+    if (!TASK_SIGNING_SECRET) throw new Error('TASK_SIGNING_SECRET is required')
     cached = createConsumer({
       appBaseUrl: APP_BASE_URL,
       signingSecret: TASK_SIGNING_SECRET,
-      queueUrl: SQS_QUEUE_URL,
-      sqs: new SQSClient(SQS_ENDPOINT ? { endpoint: SQS_ENDPOINT } : {}),
+      queueUrl: SQS_QUEUE_URL && URL.canParse(SQS_QUEUE_URL) ? SQS_QUEUE_URL : undefined,
+      endpoint: SQS_ENDPOINT,
     })
   }
   return cached(event)

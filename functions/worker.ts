@@ -9,10 +9,10 @@ import { createApp, type App } from '../src/app.js'
 import { ConfigError, loadConfig, type Env as StringEnv } from '../src/config.js'
 import { createConnectionSource } from '../src/db/connections.js'
 import { AppError, errorResponse } from '../src/errors.js'
-import { createLogger } from '../src/logger.js'
+import { createLogger, type Logger } from '../src/logger.js'
 import { createFetchSqsPublisher } from '../src/queue/publisher.js'
 import { tasksForCron } from '../src/tasks/registry.js'
-import { taskRequest } from '../src/tasks/trigger.js'
+import { runScheduledTask } from '../src/tasks/scheduled-run.js'
 import { schedules } from '../cron/schedules.js'
 
 export interface WorkerEnv {
@@ -21,9 +21,15 @@ export interface WorkerEnv {
 }
 
 /** One app per isolate and env; building it per request would re-register every route. */
-const apps = new WeakMap<object, { app: App; signingSecret: string | undefined }>()
+interface BuiltApp {
+  app: App
+  logger: Logger
+  signingSecret: string | undefined
+}
 
-function appFor(env: WorkerEnv): { app: App; signingSecret: string | undefined } {
+const apps = new WeakMap<object, BuiltApp>()
+
+function appFor(env: WorkerEnv): BuiltApp {
   const built = apps.get(env)
   if (built) return built
   const strings: StringEnv = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string')) as StringEnv
@@ -40,7 +46,7 @@ function appFor(env: WorkerEnv): { app: App; signingSecret: string | undefined }
     schedules,
     publisher: createFetchSqsPublisher(config.queue, logger),
   })
-  const entry = { app, signingSecret: config.tasks.signingSecret }
+  const entry = { app, logger, signingSecret: config.tasks.signingSecret }
   apps.set(env, entry)
   return entry
 }
@@ -67,15 +73,10 @@ export default {
    * `ctx.waitUntil`. The occurrence is the trigger's own scheduled time.
    */
   scheduled(event: ScheduledEvent, env: WorkerEnv, ctx: ExecutionContext): void {
-    const { app, signingSecret } = appFor(env)
+    const { app, logger, signingSecret } = appFor(env)
     const scheduledAt = new Date(event.scheduledTime)
     for (const name of tasksForCron(schedules, event.cron)) {
-      const run = (async () => {
-        const res = await app.fetch(taskRequest('https://lowtide.internal', name, { secret: signingSecret, scheduledAt, trigger: 'cron' }), env, ctx)
-        const text = await res.text()
-        console.log(JSON.stringify({ level: res.ok ? 'info' : 'error', msg: 'scheduled task', task: name, cron: event.cron, status: res.status, result: text.slice(0, 500) }))
-      })()
-      ctx.waitUntil(run)
+      ctx.waitUntil(runScheduledTask((request) => app.fetch(request, env, ctx), { name, scheduledAt, secret: signingSecret, trigger: 'cron' }, logger, { cron: event.cron }))
     }
   },
 }

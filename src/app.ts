@@ -34,6 +34,7 @@ export type { AppDeps } from './http/types.js'
 
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps
+  for (const warning of config.warnings) logger.warn(warning)
   const clientIp = clientIpResolver(deps)
   const appDeps: AppDeps = { ...deps, clientIp }
   const byIp = (c: Parameters<typeof clientIp>[0]) => clientIp(c) ?? 'unknown'

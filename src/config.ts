@@ -107,6 +107,8 @@ export interface ChatAgentConfig {
 export interface QueueConfig {
   /** The SQS queue that carries outbox ids; unset: rows wait for the sweep task. */
   queueUrl: string | undefined
+  /** Why the queue is off although SQS_QUEUE_URL is set (e.g. a CloudFormation reference nothing resolved). */
+  disabledReason: string | undefined
   /** A non-AWS endpoint (fauxqs, LocalStack). */
   endpoint: string | undefined
   /** @default "us-east-1" */
@@ -140,6 +142,8 @@ export interface StreamConfig {
 
 export interface Config {
   platform: Platform
+  /** Settings that were set but cannot take effect; each entry logs them once at start-up. */
+  warnings: string[]
   port: number
   host: string
   opsToken: string | undefined
@@ -246,7 +250,8 @@ const envSchema = z.object({
   CHAT_AGENT_SERVER_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   CHAT_AGENT_TOKEN: z.preprocess(blankToUndefined, z.string().optional()),
   CHAT_AGENT_SYNC_TIMEOUT_MS: int(1, 60_000),
-  SQS_QUEUE_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  // Not a URL is a warning, not a stop: see queueUrlOf.
+  SQS_QUEUE_URL: z.preprocess(blankToUndefined, z.string().optional()),
   SQS_ENDPOINT: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   SQS_REGION: z.preprocess(blankToUndefined, z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region like eu-west-1').optional()),
   QUEUE_MAX_ATTEMPTS: int(1, 50),
@@ -313,6 +318,7 @@ export function loadConfig(env: Env, platform: Platform): Config {
   if (badIp) {
     throw new ConfigError([{ variable: 'OPS_ALLOW_IPS', message: `not an IP address or CIDR range: ${JSON.stringify(badIp)}` }])
   }
+  const queue = queueUrlOf(e.SQS_QUEUE_URL)
   const transport = e.EMAIL_TRANSPORT ?? 'db'
   if (transport === 'http' && !e.EMAIL_HTTP_URL) {
     throw new ConfigError([{ variable: 'EMAIL_HTTP_URL', message: 'is required when EMAIL_TRANSPORT=http' }])
@@ -320,6 +326,7 @@ export function loadConfig(env: Env, platform: Platform): Config {
 
   return {
     platform,
+    warnings: queue.disabledReason ? [queue.disabledReason] : [],
     port: e.PORT ?? 8787,
     host: e.HOST ?? '127.0.0.1',
     opsToken: e.OPS_TOKEN,
@@ -371,7 +378,7 @@ export function loadConfig(env: Env, platform: Platform): Config {
       disableAfterS: e.WEBHOOK_DISABLE_AFTER_S ?? 5 * 86400,
     },
     queue: {
-      queueUrl: e.SQS_QUEUE_URL,
+      ...queue,
       endpoint: e.SQS_ENDPOINT,
       region: e.SQS_REGION ?? 'us-east-1',
       maxAttempts: e.QUEUE_MAX_ATTEMPTS ?? 8,
@@ -401,6 +408,20 @@ export function loadConfig(env: Env, platform: Platform): Config {
       driver: e.DB_DRIVER ?? 'pg',
       neon: { wsProxy: e.NEON_WS_PROXY, insecure: e.NEON_WS_INSECURE === '1', httpEndpoint: e.NEON_HTTP_ENDPOINT },
     },
+  }
+}
+
+/**
+ * A queue URL that is not a URL turns the queue off with a reason, instead of stopping start-up:
+ * tools that cannot resolve CloudFormation (serverless-offline, `invoke local`) pass `!Ref OutboxQueue`
+ * through as "[object Object]", and every route that needs no queue should still work there.
+ * Nothing is lost: outbox rows wait for the `outbox-sweep` task, which delivers them itself.
+ */
+function queueUrlOf(value: string | undefined): { queueUrl: string | undefined; disabledReason: string | undefined } {
+  if (value === undefined || isHttpUrl(value)) return { queueUrl: value, disabledReason: undefined }
+  return {
+    queueUrl: undefined,
+    disabledReason: `SQS_QUEUE_URL is not an http(s) URL (got ${JSON.stringify(value.slice(0, 100))}): queue disabled, outbox rows wait for the outbox-sweep task`,
   }
 }
 

@@ -33,3 +33,6 @@ export function memoryLogger(level: LogLevel = 'debug'): Logger & { records: Log
   const records: LogRecord[] = []
   return Object.assign(createLogger(level, (r) => records.push(r)), { records })
 }
+
+/** Writes nothing (for callers that must pass a logger and have nothing to say). */
+export const silentLogger: Logger = createLogger('silent')

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -70,10 +72,10 @@ describe('npm run task (cron/call.ts)', () => {
     await db.drop()
   })
 
-  const run = (args: string[], env: Record<string, string>) =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', 'cron/call.ts', ...args, '--url', server.url], { env: { ...process.env, ...env } }).then(
-      (r) => ({ code: 0, out: r.stdout }),
-      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+  const run = (args: string[], env: Record<string, string>, url = server.url) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'cron/call.ts', ...args, '--url', url], { env: { ...process.env, ...env } }).then(
+      (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
     )
 
   it('signs and sends a task request over HTTP', async () => {
@@ -83,5 +85,36 @@ describe('npm run task (cron/call.ts)', () => {
     const wrong = await run(['ledger-cleanup'], { TASK_SIGNING_SECRET: 'a-different-secret-of-enough-length-000' })
     expect(wrong.code).toBe(1)
     expect(JSON.parse(wrong.out)).toMatchObject({ http: 401, error: { code: 'invalid_signature' } })
+  }, 30_000)
+
+  it('keeps the path prefix of --url (an API Gateway stage, a proxy mount point)', async () => {
+    // A reverse proxy serving the app under /prod, as a named stage or a mount point would.
+    const proxy = http.createServer((req, res) => {
+      if (!req.url?.startsWith('/prod/')) return res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found"}}')
+      const upstream = http.request(`${server.url}${req.url.slice('/prod'.length)}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      })
+      req.pipe(upstream)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    try {
+      const ok = await run(['ledger-cleanup', '--scheduled-at', '2026-08-02T03:30:00Z'], { TASK_SIGNING_SECRET: TEST_SIGNING_SECRET }, `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/prod`)
+      expect(JSON.parse(ok.out)).toMatchObject({ http: 200, status: 'succeeded', scheduledAt: '2026-08-02T03:30:00.000Z' })
+    } finally {
+      proxy.close()
+    }
+  }, 30_000)
+
+  it.each([
+    [['ledger-cleanup', '--scheduled-at', 'yesterday'], /^npm run task: --scheduled-at must be an ISO time such as 2026-08-01T03:30:00Z \(got "yesterday"\)\n$/],
+    [['ledger-cleanup', '--follow', 'many'], /^npm run task: --follow must be a whole number ≥ 0 \(got "many"\)\n$/],
+    [['ledger-cleanup', '--bogus'], /^npm run task: Unknown option '--bogus'/],
+    [[], /^npm run task: which task\?/],
+  ])('answers bad arguments %j with one line and exit code 2, not a stack trace', async (args, message) => {
+    const answer = await run(args, { TASK_SIGNING_SECRET: TEST_SIGNING_SECRET })
+    expect(answer.code).toBe(2)
+    expect(answer.err).toMatch(message)
+    expect(answer.err).not.toMatch(/\n\s+at /)
   }, 30_000)
 })

@@ -5,6 +5,8 @@ import { TEST_OPS_TOKEN } from './helpers/app.js'
 import { startWorker } from './helpers/worker.js'
 import { TEST_SIGNING_SECRET } from './helpers/tasks.js'
 import { createConsumer } from '../functions/sqs-consumer.js'
+import { silentLogger } from '../src/logger.js'
+import { sqsEvent } from './helpers/lambda-events.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
 
 let db: TestDatabase
@@ -95,10 +97,10 @@ describe('Worker in workerd', () => {
     const consume = createConsumer({
       appBaseUrl: 'http://localhost',
       signingSecret: TEST_SIGNING_SECRET,
-      fetch: ((url: string, init: RequestInit) => mf.dispatchFetch(url, init as never)) as unknown as typeof fetch,
-      log: () => undefined,
+      fetch: async (request) => (await mf.dispatchFetch(request.url, { method: request.method, headers: [...request.headers], body: await request.text() })) as unknown as Response,
+      logger: silentLogger,
     })
-    const event = { Records: [{ messageId: 'm-1', receiptHandle: 'r-1', body: JSON.stringify({ id: rows[0]!.id, kind: 'task' }), attributes: { ApproximateReceiveCount: '1' } }] }
+    const event = sqsEvent([{ messageId: 'm-1', receiptHandle: 'r-1', body: JSON.stringify({ id: rows[0]!.id, kind: 'task' }) }])
     expect(await consume(event)).toEqual({ batchItemFailures: [] })
     const outbox = await db.observer.query(`SELECT status FROM outbox WHERE id = $1`, [rows[0]!.id])
     expect(outbox.rows[0].status).toBe('done')

@@ -1,10 +1,12 @@
 /**
  * Builds the signed `POST /tasks/<name>` request every trigger sends: Workers cron and EventBridge
  * hand it to `app.fetch` (no network hop), `cron/call.ts` and the dev clock send it over HTTP.
+ * A path prefix of `baseUrl` (an API Gateway stage, a proxy's mount point) is kept.
  */
 import { AppError } from '../errors.js'
 import { TRIGGER_HEADER } from './routes.js'
 import { signRequest } from './signing.js'
+import { joinUrl } from '../url.js'
 
 export function taskRequest(
   baseUrl: string,
@@ -13,7 +15,7 @@ export function taskRequest(
 ): Request {
   if (!options.secret) throw new AppError(500, 'config_invalid', 'TASK_SIGNING_SECRET is required to trigger tasks')
   const body = JSON.stringify(options.scheduledAt ? { scheduledAt: options.scheduledAt.toISOString() } : {})
-  return new Request(new URL(`/tasks/${encodeURIComponent(name)}`, baseUrl), {
+  return new Request(joinUrl(baseUrl, `/tasks/${encodeURIComponent(name)}`), {
     method: 'POST',
     headers: { 'content-type': 'application/json', [TRIGGER_HEADER]: options.trigger, ...signRequest(options.secret, body, options.nowMs) },
     body,

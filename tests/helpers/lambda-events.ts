@@ -1,19 +1,41 @@
-/** Real API Gateway HTTP API (payload format 2.0) events and a Lambda context, as AWS sends them. */
+/**
+ * Lambda events as AWS sends them: API Gateway HTTP API (payload 2.0), EventBridge rule and
+ * Scheduler invocations, SQS batches, and a Lambda context. tests/lambda-events.test.ts checks each
+ * against the `@aws-lambda-powertools/parser` schemas, so a field AWS sends cannot go missing here.
+ */
 import type { LambdaContext, LambdaEvent } from 'hono/aws-lambda'
+import type { SqsEvent } from '../../src/queue/sqs-batch.js'
+import { sqsRecord, type SqsRecordInput } from '../../tools/lib/sqs-record.js'
 
-export function httpApiEvent(
-  method: string,
-  path: string,
-  { body, headers = {}, query, sourceIp = '198.51.100.23' }: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string>; sourceIp?: string } = {},
-): LambdaEvent {
+const REGION = 'eu-west-1'
+const ACCOUNT = '123456789012'
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+/** API Gateway's `requestContext.time`: `17/Jun/2024:15:52:39 +0000`. */
+export function apiGatewayTime(ms: number): string {
+  const d = new Date(ms)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${two(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`
+}
+
+export interface HttpApiEventOptions {
+  body?: unknown
+  headers?: Record<string, string>
+  query?: Record<string, string>
+  sourceIp?: string
+  /** A named stage puts `/<stage>` in front of `rawPath`, as AWS does. @default '$default' */
+  stage?: string
+}
+
+export function httpApiEvent(method: string, path: string, { body, headers = {}, query, sourceIp = '198.51.100.23', stage = '$default' }: HttpApiEventOptions = {}): LambdaEvent {
   const now = Date.now()
   const rawBody = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+  const rawPath = stage === '$default' ? path : `/${stage}${path}`
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: path,
+    rawPath,
     rawQueryString: query ? new URLSearchParams(query).toString() : '',
-    cookies: undefined,
     headers: {
       accept: '*/*',
       host: 'abc123.execute-api.eu-west-1.amazonaws.com',
@@ -25,33 +47,67 @@ export function httpApiEvent(
       ...(rawBody !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(rawBody)) } : {}),
       ...headers,
     },
-    queryStringParameters: query,
+    ...(query ? { queryStringParameters: query } : {}),
     requestContext: {
-      accountId: '123456789012',
+      accountId: ACCOUNT,
       apiId: 'abc123',
       domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
       domainPrefix: 'abc123',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp, userAgent: 'curl/8.5.0' },
-      requestId: `req-${now}-${Math.random().toString(36).slice(2, 8)}`,
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp, userAgent: 'curl/8.5.0' },
+      requestId: `JKJaXmPLvHcESHA=${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`,
       routeKey: '$default',
-      stage: '$default',
-      time: new Date(now).toUTCString(),
+      stage,
+      time: apiGatewayTime(now),
       timeEpoch: now,
     },
-    body: rawBody,
+    ...(rawBody !== undefined ? { body: rawBody } : {}),
     isBase64Encoded: false,
   } as unknown as LambdaEvent
 }
 
-export function lambdaContext(): LambdaContext {
+/** The raw Scheduled Event of an EventBridge rule (what a rule without input sends). */
+export function ruleEvent(ruleName: string, time: string) {
+  return {
+    version: '0',
+    id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: ACCOUNT,
+    time,
+    region: REGION,
+    resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/${ruleName}`],
+    detail: {},
+  }
+}
+
+/**
+ * What an input transformer (`inputPathsMap: {time: $.time}`, the template cron:sync writes) or a
+ * Scheduler input with `<aws.scheduler.scheduled-time>` makes of an occurrence.
+ */
+export function scheduleInput(task: string, scheduledAt?: string) {
+  return scheduledAt === undefined ? { lowtideTask: task } : { lowtideTask: task, scheduledAt }
+}
+
+/** EventBridge Scheduler's event shape, for a schedule whose target input is an EventBridge event. */
+export function schedulerEvent(scheduleName: string, time: string) {
+  return { ...ruleEvent(scheduleName, time), source: 'aws.scheduler', resources: [`arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${scheduleName}`] }
+}
+
+export const TEST_QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:lowtide-outbox`
+
+export function sqsEvent(records: (Omit<SqsRecordInput, 'queueArn'> & { queueArn?: string })[]): SqsEvent {
+  return { Records: records.map((r) => sqsRecord({ queueArn: TEST_QUEUE_ARN, ...r })) }
+}
+
+export function lambdaContext(functionName = 'lowtide-dev-api'): LambdaContext {
   return {
     callbackWaitsForEmptyEventLoop: true,
-    functionName: 'lowtide-dev-api',
+    functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:lowtide-dev-api',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
     memoryLimitInMB: '512',
-    awsRequestId: `aws-${Math.random().toString(36).slice(2)}`,
-    logGroupName: '/aws/lambda/lowtide-dev-api',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: '2026/11/23/[$LATEST]0123456789abcdef',
     getRemainingTimeInMillis: () => 29_000,
     done: () => undefined,

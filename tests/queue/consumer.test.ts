@@ -6,9 +6,10 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { schedules } from '../../cron/schedules.js'
 import { createConsumer, type SqsEvent } from '../../functions/sqs-consumer.js'
+import { queueUrlFromArn } from '../../src/queue/sqs-batch.js'
 import { startNodeServer, type NodeServer } from '../../functions/node.js'
 import { loadConfig } from '../../src/config.js'
-import { memoryLogger } from '../../src/logger.js'
+import { memoryLogger, silentLogger } from '../../src/logger.js'
 import { taskRequest } from '../../src/tasks/trigger.js'
 import type { ScheduleEntry } from '../../src/tasks/types.js'
 import { startSqsPoller } from '../../tools/lib/sqs-poller.js'
@@ -16,6 +17,8 @@ import { TEST_ENV } from '../helpers/app.js'
 import { freshDatabase, waitFor, type TestDatabase } from '../helpers/db.js'
 import { startLocalSqs, type LocalSqs } from '../helpers/fauxqs.js'
 import { TEST_SIGNING_SECRET } from '../helpers/tasks.js'
+import { TEST_QUEUE_ARN } from '../helpers/lambda-events.js'
+import { sqsRecord } from '../../tools/lib/sqs-record.js'
 
 let db: TestDatabase
 let sqs: LocalSqs
@@ -68,14 +71,14 @@ afterAll(async () => {
   await db?.drop()
 })
 
-const consumer = (baseUrl = server.url) => createConsumer({ appBaseUrl: baseUrl, signingSecret: TEST_SIGNING_SECRET, queueUrl: sqs.queueUrl, sqs: sqs.sqs, log: () => undefined })
+const consumer = (baseUrl = server.url) => createConsumer({ appBaseUrl: baseUrl, signingSecret: TEST_SIGNING_SECRET, queueUrl: sqs.queueUrl, sqs: sqs.sqs, logger: silentLogger })
 const trigger = (name: string, scheduledAt?: Date) => fetch(taskRequest(server.url, name, { secret: TEST_SIGNING_SECRET, scheduledAt, trigger: 'test' }))
 const outboxRows = (kind = 'task') => db.observer.query<{ id: string; status: string; attempts: number; payload: { task: string } }>(`SELECT id, status, attempts, payload FROM outbox WHERE kind = $1 ORDER BY created_at`, [kind])
 let seq = 0
 /** An outbox row as Outbox.add writes it (max_attempts = QUEUE_MAX_ATTEMPTS = 2), each for its own occurrence. */
 const taskRow = async (task: string) =>
   (await db.observer.query(`INSERT INTO outbox (kind, payload, max_attempts) VALUES ('task', $1, 2) RETURNING id`, [{ task, scheduledAt: new Date(Date.UTC(2026, 10, 1) + ++seq * 1000).toISOString() }])).rows[0].id as string
-const record = (id: string, n: number) => ({ messageId: `m-${n}`, receiptHandle: `r-${n}`, body: JSON.stringify({ id, kind: 'task' }), attributes: { ApproximateReceiveCount: '1' } })
+const record = (id: string, n: number) => sqsRecord({ messageId: `m-${n}`, receiptHandle: `r-${n}`, body: JSON.stringify({ id, kind: 'task' }), queueArn: TEST_QUEUE_ARN })
 
 describe('outbox → SQS → consumer → /queue/deliver', () => {
   it('delivers what a task enqueued, through the real queue, once', async () => {
@@ -106,7 +109,7 @@ describe('outbox → SQS → consumer → /queue/deliver', () => {
     for (let i = 0; i < 10; i++) ids.push(await taskRow(i % 4 === 1 ? 'broken' : 'echo'))
     const event: SqsEvent = { Records: ids.map(record) }
     // One at a time: deliveries of one task at once would meet its lease (and be retried, by design).
-    const { batchItemFailures } = await createConsumer({ appBaseUrl: server.url, signingSecret: TEST_SIGNING_SECRET, concurrency: 1, log: () => undefined })(event)
+    const { batchItemFailures } = await createConsumer({ appBaseUrl: server.url, signingSecret: TEST_SIGNING_SECRET, concurrency: 1, logger: silentLogger })(event)
     expect(batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-5' }, { itemIdentifier: 'm-9' }])
     const statuses = (await db.observer.query(`SELECT id, status FROM outbox WHERE id = ANY($1)`, [ids])).rows
     expect(statuses.filter((r) => r.status === 'pending')).toHaveLength(3)
@@ -120,6 +123,27 @@ describe('outbox → SQS → consumer → /queue/deliver', () => {
     const { rows } = await db.observer.query(`SELECT status FROM outbox WHERE id = ANY($1)`, [ids])
     expect(rows.map((r) => r.status)).toEqual(['pending', 'pending'])
   })
+
+  it("holds a retried message back by its backoff, on the queue its record's ARN names", async () => {
+    const id = await taskRow('broken')
+    await sqs.sqs.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: JSON.stringify({ id, kind: 'task' }) }))
+    // No queueUrl: the consumer finds the queue from eventSourceARN, as the deployed Lambda does.
+    const logger = memoryLogger()
+    const poller = startSqsPoller(sqs.sqs, sqs.queueUrl, createConsumer({ appBaseUrl: server.url, signingSecret: TEST_SIGNING_SECRET, sqs: sqs.sqs, endpoint: sqs.endpoint, logger }))
+    try {
+      await waitFor(async () => (await db.observer.query(`SELECT attempts FROM outbox WHERE id = $1`, [id])).rows[0].attempts === 1, 5000)
+      // The queue's own visibility timeout is 1 s; the first backoff is 5 s. Had the visibility
+      // change missed the queue, the message would be back within ~1 s.
+      await new Promise((resolve) => setTimeout(resolve, 2500))
+      expect((await db.observer.query(`SELECT attempts FROM outbox WHERE id = $1`, [id])).rows[0].attempts).toBe(1)
+    } finally {
+      await poller.stop()
+    }
+    expect(logger.records.filter((r) => r.msg === 'visibility change failed')).toEqual([])
+    expect(queueUrlFromArn('arn:aws:sqs:eu-west-1:123456789012:lowtide-outbox')).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/lowtide-outbox')
+    expect(() => queueUrlFromArn('arn:aws:sns:eu-west-1:123456789012:topic')).toThrow(/not an SQS queue ARN/)
+    await db.observer.query(`UPDATE outbox SET status = 'dead' WHERE id = $1`, [id])
+  }, 20_000)
 
   it('marks a row dead after the configured attempts, and sends an unreadable message to the DLQ', async () => {
     const id = await taskRow('broken')
@@ -164,7 +188,7 @@ describe('outbox → SQS → consumer → /queue/deliver', () => {
     expect(swept.result.mode).toBe('republished')
     expect(swept.processed).toBeGreaterThanOrEqual(1000)
     // One delivery at a time: these are 1 000 runs of one task, which its lease serialises anyway.
-    const serial = createConsumer({ appBaseUrl: server.url, signingSecret: TEST_SIGNING_SECRET, queueUrl: sqs.queueUrl, sqs: sqs.sqs, concurrency: 1, log: () => undefined })
+    const serial = createConsumer({ appBaseUrl: server.url, signingSecret: TEST_SIGNING_SECRET, queueUrl: sqs.queueUrl, sqs: sqs.sqs, concurrency: 1, logger: silentLogger })
     const poller = startSqsPoller(sqs.sqs, sqs.queueUrl, serial)
     const started = performance.now()
     try {

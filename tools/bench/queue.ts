@@ -17,7 +17,7 @@ import { createConsumer } from '../../functions/sqs-consumer.js'
 import { startNodeServer } from '../../functions/node.js'
 import { loadConfig } from '../../src/config.js'
 import { emitEvents } from '../../src/domain/webhooks/events.js'
-import { createLogger } from '../../src/logger.js'
+import { createLogger, silentLogger } from '../../src/logger.js'
 import { Outbox } from '../../src/queue/outbox.js'
 import { createSqsPublisher } from '../../src/queue/sqs-sdk-publisher.js'
 import { startLocalQueue } from '../lib/local-queue.js'
@@ -97,7 +97,7 @@ try {
 
   console.log(`bench:queue  ${N} webhook events per side, consumer concurrency ${concurrency}, fauxqs + embedded Postgres on loopback`)
   // Queue path.
-  const poller = startSqsPoller(queue.sqs, queue.queueUrl, createConsumer({ appBaseUrl: server.url, signingSecret: SECRET, queueUrl: queue.queueUrl, sqs: queue.sqs, concurrency, log: () => undefined }), 1)
+  const poller = startSqsPoller(queue.sqs, queue.queueUrl, createConsumer({ appBaseUrl: server.url, signingSecret: SECRET, queueUrl: queue.queueUrl, sqs: queue.sqs, concurrency, logger: silentLogger }), 1)
   const startedQ = performance.timeOrigin + performance.now()
   const viaQueue = await commit(N, new Outbox())
   await waitAll(viaQueue)

@@ -6,6 +6,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { startLoopbackFauxqs } from './fauxqs.js'
 import { createConsumer } from '../../functions/sqs-consumer.js'
+import { silentLogger } from '../../src/logger.js'
 import { startSqsPoller, type Poller } from './sqs-poller.js'
 
 export interface LocalQueue {
@@ -35,7 +36,7 @@ export async function startLocalQueue(): Promise<LocalQueue> {
     queueUrl,
     sqs,
     consumeInto(baseUrl, signingSecret) {
-      const consume = createConsumer({ appBaseUrl: baseUrl, signingSecret, queueUrl, sqs, log: () => undefined })
+      const consume = createConsumer({ appBaseUrl: baseUrl, signingSecret, queueUrl, sqs, logger: silentLogger })
       poller = startSqsPoller(sqs, queueUrl, consume, 5)
     },
     stop() {

@@ -1,0 +1,131 @@
+/**
+ * The SQS consumer core: an SQS batch (as Lambda's event source mapping delivers it) → one signed
+ * `POST /queue/deliver` per message → a partial batch response. It holds no database connection:
+ * each message names an outbox row, and the work runs inside the app, in a request scope — a
+ * Worker, the Lambda HTTP API, a Node server, or the same Lambda through `app.fetch`.
+ * - `done` / `duplicate` / `unknown` / `dead` / `deferred` → success (SQS deletes the message);
+ * - `retry` → failure, and the message's visibility is set to the backoff (≤ 900 s);
+ * - the app unreachable or answering an error → failure at the queue's own visibility timeout.
+ * After `maxReceiveCount` failures SQS moves the message to the DLQ.
+ */
+import type { Logger } from '../logger.js'
+import { signRequest } from '../tasks/signing.js'
+import { TRIGGER_HEADER } from '../tasks/routes.js'
+import { joinUrl } from '../url.js'
+
+/** A record of an SQS event, with every field AWS sends (see tests/helpers/lambda-events.ts). */
+export interface SqsRecord {
+  messageId: string
+  receiptHandle: string
+  body: string
+  attributes: { ApproximateReceiveCount?: string; [key: string]: string | undefined }
+  messageAttributes?: Record<string, unknown>
+  md5OfBody?: string
+  eventSource?: string
+  eventSourceARN?: string
+  awsRegion?: string
+}
+export interface SqsEvent {
+  Records: SqsRecord[]
+}
+export interface SqsBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[]
+}
+
+/** True for what Lambda's SQS event source mapping sends. */
+export function isSqsEvent(event: unknown): event is SqsEvent {
+  const records = (event as { Records?: unknown } | null)?.Records
+  return Array.isArray(records) && records.length > 0 && (records[0] as { eventSource?: unknown }).eventSource === 'aws:sqs'
+}
+
+/** The parts of arn:aws:sqs:<region>:<account>:<name>. */
+export function parseQueueArn(arn: string): { partition: string; region: string; account: string; name: string } {
+  const [, partition, service, region, account, name] = arn.split(':')
+  if (service !== 'sqs' || !partition || !region || !account || !name) throw new Error(`not an SQS queue ARN: ${JSON.stringify(arn)}`)
+  return { partition, region, account, name }
+}
+
+/** arn:aws:sqs:<region>:<account>:<name> → https://sqs.<region>.amazonaws.com/<account>/<name> (AWS's own endpoints). */
+export function queueUrlFromArn(arn: string): string {
+  const { partition, region, account, name } = parseQueueArn(arn)
+  const domain = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'
+  return `https://sqs.${region}.${domain}/${account}/${name}`
+}
+
+export interface SqsBatchOptions {
+  /** Where the app is: its `/queue/deliver` is joined to this (a path prefix is kept). */
+  appBaseUrl: string
+  signingSecret: string
+  /** Sends the delivery request: global `fetch`, or `app.fetch` for the app in this process. */
+  fetch: (request: Request) => Promise<Response> | Response
+  /** Sets a retried message's visibility to its backoff; without it SQS's own timeout applies. */
+  changeVisibility?: (record: SqsRecord, seconds: number) => Promise<void>
+  logger: Logger
+  /** Per delivery request. @default 30000 */
+  timeoutMs?: number
+  /** Records delivered at once. @default 10 */
+  concurrency?: number
+}
+
+type Answer = { result: string; retryAfterS?: number }
+
+export function createSqsBatchConsumer(options: SqsBatchOptions): (event: SqsEvent) => Promise<SqsBatchResponse> {
+  const { logger } = options
+  const endpoint = joinUrl(options.appBaseUrl, '/queue/deliver')
+
+  async function deliverOne(record: SqsRecord): Promise<Answer | undefined> {
+    let id: unknown
+    try {
+      id = (JSON.parse(record.body) as { id?: unknown }).id
+    } catch {
+      id = undefined
+    }
+    // A body we cannot read will never become readable: let it fail to the DLQ.
+    if (typeof id !== 'string') {
+      logger.warn('unreadable queue message', { messageId: record.messageId })
+      return undefined
+    }
+    const body = JSON.stringify({ id, receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1) })
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 30_000)
+    try {
+      const res = await options.fetch(
+        new Request(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [TRIGGER_HEADER]: 'sqs', ...signRequest(options.signingSecret, body) },
+          body,
+          signal: controller.signal,
+        }),
+      )
+      if (!res.ok) {
+        logger.warn('delivery answered an error', { messageId: record.messageId, status: res.status, body: (await res.text()).slice(0, 300) })
+        return undefined
+      }
+      return (await res.json()) as Answer
+    } catch (err) {
+      logger.warn('app unreachable', { messageId: record.messageId, error: (err as Error).message })
+      return undefined
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return async (event) => {
+    const failures = new Set<string>()
+    const records = [...event.Records]
+    const work = async () => {
+      for (let record = records.shift(); record; record = records.shift()) {
+        const answer = await deliverOne(record)
+        if (answer && answer.result !== 'retry') continue
+        failures.add(record.messageId)
+        if (answer?.result === 'retry' && answer.retryAfterS !== undefined && options.changeVisibility) {
+          const seconds = Math.min(900, Math.max(0, Math.round(answer.retryAfterS)))
+          await options.changeVisibility(record, seconds).catch((err: Error) => logger.warn('visibility change failed', { messageId: record.messageId, error: err.message }))
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 10, event.Records.length) }, work))
+    // In the order SQS gave them, so the answer reads like the batch.
+    return { batchItemFailures: event.Records.filter((r) => failures.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) }
+  }
+}
