@@ -9,8 +9,8 @@
  * One small pool per execution environment (`min 0`, max 2 by default, short idle timeout), reused
  * while warm; a frozen environment holds at most that many connections, closed after the idle timeout.
  */
+// Node 22+ has a global WebSocket for Neon's driver: no `ws` here (see node-websocket.ts).
 import './node-crypto.js'
-import './node-websocket.js'
 import { getConnInfo, handle, type APIGatewayProxyResult, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda'
 import { createApp } from '../src/app.js'
 import { loadConfig, type Env } from '../src/config.js'

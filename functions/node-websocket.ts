@@ -1,4 +1,4 @@
-/** Node 20 has no global WebSocket: Neon's driver (DB_DRIVER=neon-ws) gets the `ws` package's. Workers have their own. */
+/** Node 20 (end of life, still used for local development) has no global WebSocket: Neon's driver (DB_DRIVER=neon-ws) gets the `ws` package's. Node 22+, Lambda and Workers have their own. */
 import { neonConfig } from '@neondatabase/serverless'
 import { WebSocket } from 'ws'
 

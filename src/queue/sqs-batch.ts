@@ -9,8 +9,7 @@
  * After `maxReceiveCount` failures SQS moves the message to the DLQ.
  */
 import type { Logger } from '../logger.js'
-import { signRequest } from '../tasks/signing.js'
-import { TRIGGER_HEADER } from '../tasks/routes.js'
+import { signRequest, TRIGGER_HEADER } from '../tasks/signing.js'
 import { joinUrl } from '../url.js'
 
 /** A record of an SQS event, with every field AWS sends (see tests/helpers/lambda-events.ts). */

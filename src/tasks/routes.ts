@@ -6,11 +6,12 @@ import type { AppEnv } from '../http/types.js'
 import { validate } from '../http/validate.js'
 import type { Logger } from '../logger.js'
 import { signedRequest } from './auth.js'
+import { TRIGGER_HEADER } from './signing.js'
 import { occurrenceAt } from './occurrences.js'
 import { runTrigger, type PreparedTask } from './runner.js'
 import type { TaskConfig } from '../config.js'
 
-export const TRIGGER_HEADER = 'x-lowtide-trigger'
+export { TRIGGER_HEADER } from './signing.js'
 
 export const taskBody = z
   .object({

@@ -8,6 +8,8 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { bytesEqual } from '../crypto.js'
 
+/** Which trigger sent a task or queue request (cron, eventbridge, sqs, cli, …): recorded in the ledger. */
+export const TRIGGER_HEADER = 'x-lowtide-trigger'
 export const TIMESTAMP_HEADER = 'x-lowtide-timestamp'
 export const SIGNATURE_HEADER = 'x-lowtide-signature'
 export const TOLERANCE_S = 300

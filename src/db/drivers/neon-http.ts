@@ -7,9 +7,10 @@
  * all: each statement is one HTTPS round trip, with no WebSocket and no authentication handshake.
  * Once a request holds a connection, its later statements use it (its session wins).
  */
-import { neon, neonConfig, NeonDbError, type FullQueryResults } from '@neondatabase/serverless'
+import type { FullQueryResults, NeonQueryFunction } from '@neondatabase/serverless'
 import { DbUnavailableError, sqlState } from '../errors.js'
 import type { ConnectionSource, QueryResult, QueryResultRow, Statement, StatementChannel } from '../types.js'
+import { loadNeonDriver, type NeonDriver } from './neon-driver.js'
 import { createNeonWsSource } from './neon-ws.js'
 import type { PgSourceOptions } from './pg-options.js'
 
@@ -20,29 +21,36 @@ export function createNeonHttpSource(options: PgSourceOptions): ConnectionSource
 
 export function createNeonHttpChannel({ db, connectionString }: PgSourceOptions): StatementChannel {
   const template = db.neon.httpEndpoint
-  // Global in Neon's driver (one endpoint per process); Neon's own endpoint when unset.
-  if (template) neonConfig.fetchEndpoint = (host, port) => template.replaceAll('{host}', host).replaceAll('{port}', String(port))
-  const sql = neon(withApplicationName(connectionString, db.applicationName), { fullResults: true })
+  const url = withApplicationName(connectionString, db.applicationName)
+  let ready: Promise<{ driver: NeonDriver; sql: NeonQueryFunction<false, true> }> | undefined
+  const load = () =>
+    (ready ??= loadNeonDriver().then((driver) => {
+      // Global in Neon's driver (one endpoint per process); Neon's own endpoint when unset.
+      if (template) driver.neonConfig.fetchEndpoint = (host, port) => template.replaceAll('{host}', host).replaceAll('{port}', String(port))
+      return { driver, sql: driver.neon(url, { fullResults: true }) }
+    }))
 
   return {
     async query<R extends QueryResultRow>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal) {
-      const result = await overHttp(() => sql.query(text, params ? [...params] : [], { fetchOptions: { signal } }))
+      const { driver, sql } = await load()
+      const result = await overHttp(driver, () => sql.query(text, params ? [...params] : [], { fetchOptions: { signal } }))
       return asQueryResult<R>(result)
     },
     async batch(statements: readonly Statement[], signal: AbortSignal) {
+      const { driver, sql } = await load()
       const queries = statements.map(({ text, params }) => sql.query(text, params ? [...params] : []))
-      const results = await overHttp(() => sql.transaction(queries, { fetchOptions: { signal } }))
+      const results = await overHttp(driver, () => sql.transaction(queries, { fetchOptions: { signal } }))
       return results.map((r) => asQueryResult(r))
     },
   }
 }
 
 /** Postgres errors (a SQLSTATE) go to the caller as they are; anything else means the database could not be reached. */
-async function overHttp<T>(request: () => Promise<T>): Promise<T> {
+async function overHttp<T>(driver: NeonDriver, request: () => Promise<T>): Promise<T> {
   try {
     return await request()
   } catch (err) {
-    if (err instanceof NeonDbError && sqlState(err) !== undefined) throw err
+    if (err instanceof driver.NeonDbError && sqlState(err) !== undefined) throw err
     throw new DbUnavailableError('connect_failed', `database over HTTP: ${(err as Error).message}`, 1, { cause: err })
   }
 }

@@ -5,14 +5,15 @@
  * transactions work as with `pg`. A statement is cancelled with `pg_cancel_backend` over a second,
  * short connection (there is no raw TCP for the cancel protocol here).
  */
-import { Client as NeonClient } from '@neondatabase/serverless'
 import type pg from 'pg'
 import type { DbConfig } from '../../config.js'
 import type { ConnectionSource, PgClientLike } from '../types.js'
 import { createPerRequestSource, type ClientFactory } from './per-request.js'
 import type { PgSourceOptions } from './pg-options.js'
+import { loadNeonDriver } from './neon-driver.js'
 
-function neonClient(options: pg.ClientConfig, neon: DbConfig['neon']): pg.Client {
+async function neonClient(options: pg.ClientConfig, neon: DbConfig['neon']): Promise<pg.Client> {
+  const { Client: NeonClient } = await loadNeonDriver()
   const client = new NeonClient(options as ConstructorParameters<typeof NeonClient>[0])
   if (neon.wsProxy) {
     const template = neon.wsProxy
@@ -33,14 +34,15 @@ export function createNeonWsSource(options: PgSourceOptions): ConnectionSource {
     create: (clientOptions) => neonClient(clientOptions, neon),
     async cancel(clientOptions, client: PgClientLike) {
       if (client.processID == null) return
-      const canceller = neonClient(clientOptions, neon)
+      let canceller: pg.Client | undefined
       try {
+        canceller = await neonClient(clientOptions, neon)
         await canceller.connect()
         await canceller.query('SELECT pg_cancel_backend($1)', [client.processID])
       } catch {
         // Best effort: the scope closes the connection anyway, which ends the statement too.
       } finally {
-        await canceller.end().catch(() => undefined)
+        await canceller?.end().catch(() => undefined)
       }
     },
   }

@@ -10,7 +10,8 @@ import { cancelRunningStatement, pgClientOptions, type PgSourceOptions } from '.
 
 /** How a per-request source makes and cancels its connections (`pg` by default; Neon's driver over WebSocket). */
 export interface ClientFactory {
-  create(options: pg.ClientConfig): pg.Client
+  /** May be async: a driver can be loaded at the first connection. */
+  create(options: pg.ClientConfig): pg.Client | Promise<pg.Client>
   cancel(options: pg.ClientConfig, client: PgClientLike): Promise<void>
 }
 
@@ -31,7 +32,7 @@ export function createPerRequestSource(
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
       const startedAt = metrics.beforeAcquire({ total: open.size, idle: 0, waiting: 0, max: Number.POSITIVE_INFINITY })
       const site = metrics.siteFor(label)
-      const client = factory.create(clientOptions)
+      const client = await factory.create(clientOptions)
       let released = false
       let connectionEnded = false
       // Once we close it, the socket's own teardown errors (workerd: "Stream was cancelled") are noise.
