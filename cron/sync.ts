@@ -1,11 +1,13 @@
 /**
  * `npm run cron:sync` writes the registry's triggers into wrangler.toml and serverless.yml;
- * `npm run cron:check` (`--check`) changes nothing and exits 1 if either file has drifted.
- * Both print the platform warnings (merged crons, Workers' cron trigger limit).
+ * `npm run cron:check` (`--check`) changes nothing and exits 1 if either file has drifted. Both read
+ * the result back as the platforms will (platform-check.ts) and refuse a file that would not run
+ * every task, and both print the platform warnings (merged crons, Workers' cron trigger limit).
  */
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { schedules } from './schedules.js'
+import { serverlessProblems, wranglerProblems } from './platform-check.js'
 import { renderTriggers, replaceBlock } from './triggers.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 
@@ -22,17 +24,29 @@ export function planSync(entries: readonly ScheduleEntry[], files: TriggerFiles 
   const rendered = renderTriggers(entries)
   const wrangler = fs.readFileSync(files.wranglerPath, 'utf8')
   const serverless = fs.readFileSync(files.serverlessPath, 'utf8')
-  const next = { wrangler: replaceBlock(wrangler, rendered.wrangler), serverless: replaceBlock(serverless, rendered.serverless) }
+  const next = { wrangler: replaceBlock(wrangler, rendered.wrangler, files.wranglerPath), serverless: replaceBlock(serverless, rendered.serverless, files.serverlessPath) }
   const drifted = [next.wrangler !== wrangler ? files.wranglerPath : undefined, next.serverless !== serverless ? files.serverlessPath : undefined].filter(
     (f): f is string => f !== undefined,
   )
-  return { next, drifted, warnings: rendered.warnings }
+  /** What the platforms would make of the files as they would be written. */
+  const problems = [...wranglerProblems(next.wrangler, entries), ...serverlessProblems(next.serverless, entries)]
+  return { next, drifted, problems, warnings: rendered.warnings }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const check = process.argv.includes('--check')
-  const plan = planSync(schedules)
+  let plan: ReturnType<typeof planSync>
+  try {
+    plan = planSync(schedules)
+  } catch (err) {
+    console.error(`cron:${check ? 'check' : 'sync'}: ${(err as Error).message}`)
+    process.exit(1)
+  }
   for (const w of plan.warnings) console.warn(`warning: ${w}`)
+  if (plan.problems.length) {
+    console.error(`cron:${check ? 'check' : 'sync'}: the platforms would not run the registry as written:\n${plan.problems.map((p) => `  - ${p}`).join('\n')}`)
+    process.exit(1)
+  }
   if (check) {
     if (plan.drifted.length) {
       console.error(`cron:check: out of date with cron/schedules.ts: ${plan.drifted.join(', ')}\nrun: npm run cron:sync`)

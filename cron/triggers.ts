@@ -1,7 +1,8 @@
 /**
  * The registry rendered as platform triggers: `[triggers] crons` for wrangler.toml and one
- * EventBridge schedule per task for serverless.yml, each between markers in those files so the
- * rest of them stays hand-written. Pure functions; `sync.ts` does the file work.
+ * EventBridge schedule per task under `functions.tasks.events` in serverless.yml, each between
+ * markers in those files so the rest of them stays hand-written. Pure functions; `sync.ts` does the
+ * file work and reads the result back as the platforms will (`platform-check.ts`).
  */
 import { Cron } from 'croner'
 import type { ScheduleEntry } from '../src/tasks/types.js'
@@ -51,34 +52,37 @@ export function renderTriggers(schedules: readonly ScheduleEntry[]): Rendered {
 
   const wrangler = [BEGIN, '[triggers]', `crons = [${crons.map((c) => JSON.stringify(c)).join(', ')}]`, END].join('\n')
 
-  const events = schedules.flatMap((s) => [
-    `      # ${s.description}`,
-    '      - schedule:',
-    `          name: \${self:service}-\${sls:stage}-${s.name}`,
-    `          rate: ${toAwsCron(s.cron)}`,
-    '          inputTransformer:',
-    '            inputPathsMap:',
-    "              time: '$.time'",
-    `            inputTemplate: '{"lowtideTask":"${s.name}","scheduledAt":<time>}'`,
-  ])
+  // One EventBridge rule per task, on the `tasks` function; the input transformer hands the
+  // occurrence's time to the task route, so a retried invocation is the same ledger occurrence.
   const serverless = [
-    `  ${BEGIN}`,
-    '  tasks:',
-    '    handler: functions/lambda.handler',
-    '    # A run stops taking new batches at TASK_BUDGET_MS (25 s); the rest is for the last batch.',
-    '    timeout: 60',
-    '    events:',
-    ...events,
-    `  ${END}`,
+    `      ${BEGIN}`,
+    ...schedules.flatMap((s) => [
+      `      # ${s.description}`,
+      '      - schedule:',
+      `          name: \${self:service}-\${sls:stage}-${s.name}`,
+      `          description: ${JSON.stringify(s.description.slice(0, 512))}`,
+      `          rate: ${toAwsCron(s.cron)}`,
+      '          inputTransformer:',
+      '            inputPathsMap:',
+      "              time: '$.time'",
+      `            inputTemplate: '{"lowtideTask":"${s.name}","scheduledAt":<time>}'`,
+    ]),
+    `      ${END}`,
   ].join('\n')
   return { wrangler, serverless, warnings }
 }
 
-/** `text` with the marked block replaced by `block` (or `block` appended when there is none). */
-export function replaceBlock(text: string, block: string): string {
+/**
+ * `text` with the marked block replaced by `block`. Without both markers nothing is written: where
+ * the block goes decides what the platform makes of it (appended to serverless.yml it would land in
+ * `resources:`, and no schedule would reach AWS), so a person places the markers once.
+ */
+export function replaceBlock(text: string, block: string, file = 'the file'): string {
   const start = text.indexOf(BEGIN)
   const end = text.indexOf(END)
-  if (start === -1 || end === -1) return `${text.trimEnd()}\n\n${block}\n`
+  if (start === -1 || end === -1 || end < start) {
+    throw new Error(`${file}: the cron:sync markers are missing; put these two lines where the triggers belong (serverless.yml: under functions.tasks.events; wrangler.toml: at the top level):\n${BEGIN}\n${END}`)
+  }
   const lineStart = text.lastIndexOf('\n', start) + 1
   const lineEnd = text.indexOf('\n', end)
   return text.slice(0, lineStart) + block + (lineEnd === -1 ? '\n' : text.slice(lineEnd))

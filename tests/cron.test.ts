@@ -38,6 +38,15 @@ describe('schedule registry → platform triggers', () => {
     fs.rmSync(dir, { recursive: true })
   })
 
+  it('refuses to write into a file without its markers, instead of appending where the platform would ignore it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-cron-'))
+    const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
+    fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
+    fs.writeFileSync(files.serverlessPath, 'service: lowtide\nfunctions:\n  api:\n    handler: lambda.handler\nresources:\n  Resources: {}\n')
+    expect(() => planSync(schedules, files)).toThrow(/serverless\.yml: the cron:sync markers are missing; put these two lines where the triggers belong \(serverless\.yml: under functions\.tasks\.events/)
+    fs.rmSync(dir, { recursive: true })
+  })
+
   it.each([
     ['* * * * *', 'cron(* * * * ? *)'],
     ['*/5 * * * *', 'cron(*/5 * * * ? *)'],
