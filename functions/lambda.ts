@@ -19,7 +19,7 @@ import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger } from '../src/logger.js'
 import { createSqsPublisher } from '../src/queue/sqs-sdk-publisher.js'
 import { isSqsEvent, type SqsBatchResponse } from '../src/queue/sqs-batch.js'
-import { scheduledInvocation } from '../src/tasks/schedule-event.js'
+import { scheduledInvocations } from '../src/tasks/schedule-event.js'
 import { INTERNAL_BASE_URL, runScheduledTask, ScheduledTaskError, type ScheduledRun } from '../src/tasks/scheduled-run.js'
 import { schedules } from '../cron/schedules.js'
 import { publicOnlyFetch, resolveHost } from './public-fetch.js'
@@ -27,7 +27,7 @@ import { createConsumer } from './sqs-consumer.js'
 import { describeEvent, isHttpEvent, withoutStage } from './lambda-events.js'
 
 export interface LambdaHandler {
-  (event: unknown, context: LambdaContext): Promise<APIGatewayProxyResult | ScheduledRun | SqsBatchResponse>
+  (event: unknown, context: LambdaContext): Promise<APIGatewayProxyResult | ScheduledRun | ScheduledRun[] | SqsBatchResponse>
   connections: ConnectionSource
 }
 
@@ -51,7 +51,6 @@ export function createLambdaHandler(env: Env): LambdaHandler {
     publisher: createSqsPublisher(config.queue, logger),
   })
   const http = handle(app)
-  const taskNames = schedules.map((s) => s.name)
   let consume: ReturnType<typeof createConsumer> | undefined
 
   const handler = async (event: unknown, context: LambdaContext) => {
@@ -60,11 +59,14 @@ export function createLambdaHandler(env: Env): LambdaHandler {
       consume ??= createConsumer({ appBaseUrl: INTERNAL_BASE_URL, signingSecret: requiredSecret(config.tasks.signingSecret), fetch: (request) => app.fetch(request), logger, endpoint: config.queue.endpoint, region: config.queue.region })
       return consume(event)
     }
-    const scheduled = scheduledInvocation(event, taskNames)
+    const scheduled = scheduledInvocations(event, schedules)
     if (!scheduled) throw new UnrecognizedEventError(`unrecognised Lambda event ${describeEvent(event)}: this handler takes API Gateway / ALB requests, EventBridge schedules and SQS batches`)
-    const run = await runScheduledTask((request) => app.fetch(request), { ...scheduled, secret: config.tasks.signingSecret, trigger: 'eventbridge' }, logger, { requestId: context?.awsRequestId })
-    if (!run.ok) throw new ScheduledTaskError(run)
-    return run
+    const runs: ScheduledRun[] = []
+    // One after another: a tick's tasks share this environment's small pool.
+    for (const task of scheduled) runs.push(await runScheduledTask((request) => app.fetch(request), { ...task, secret: config.tasks.signingSecret, trigger: 'eventbridge' }, logger, { requestId: context?.awsRequestId }))
+    const failed = runs.find((r) => !r.ok)
+    if (failed) throw new ScheduledTaskError(failed)
+    return runs.length === 1 ? runs[0]! : runs
   }
   return Object.assign(handler, { connections })
 }

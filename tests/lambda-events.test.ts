@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { APIGatewayProxyEventV2Schema, EventBridgeSchema, SqsSchema } from '@aws-lambda-powertools/parser/schemas'
 import { describe, expect, it } from 'vitest'
 import { schedules } from '../cron/schedules.js'
-import { scheduledInvocation } from '../src/tasks/schedule-event.js'
+import { scheduledInvocations } from '../src/tasks/schedule-event.js'
 import { httpApiEvent, ruleEvent, scheduleInput, schedulerEvent, sqsEvent, TEST_QUEUE_ARN } from './helpers/lambda-events.js'
 
 const issues = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
@@ -36,12 +36,24 @@ describe('Lambda event fixtures', () => {
   })
 
   it('EventBridge rule and Scheduler events parse as EventBridgeSchema and name their task', () => {
-    const names = schedules.map((s) => s.name)
     for (const event of [ruleEvent('lowtide-prod-outbox-sweep', '2026-07-01T08:00:00Z'), schedulerEvent('lowtide-prod-outbox-sweep', '2026-07-01T08:00:00Z')]) {
       expect(issues(EventBridgeSchema.safeParse(event))).toEqual([])
-      expect(scheduledInvocation(event, names)).toEqual({ name: 'outbox-sweep', scheduledAt: new Date('2026-07-01T08:00:00Z') })
+      expect(scheduledInvocations(event, schedules)).toEqual([{ name: 'outbox-sweep', scheduledAt: new Date('2026-07-01T08:00:00Z') }])
     }
     // The input form carries the same occurrence.
-    expect(scheduledInvocation(scheduleInput('outbox-sweep', '2026-07-01T08:00:00Z'), names)).toEqual({ name: 'outbox-sweep', scheduledAt: new Date('2026-07-01T08:00:00Z') })
+    expect(scheduledInvocations(scheduleInput('outbox-sweep', '2026-07-01T08:00:00Z'), schedules)).toEqual([{ name: 'outbox-sweep', scheduledAt: new Date('2026-07-01T08:00:00Z') }])
+  })
+})
+
+describe('a Scheduled Event that names no rule (a tick)', () => {
+  it('is every task due at its minute, or an error when none is', () => {
+    const hourly = [
+      { name: 'hourly', cron: '0 * * * *' },
+      { name: 'daily', cron: '30 3 * * *' },
+    ]
+    const tick = (time: string) => scheduledInvocations({ ...ruleEvent('x', time), resources: [] }, hourly)
+    expect(tick('2026-07-01T03:00:41Z')).toEqual([{ name: 'hourly', scheduledAt: new Date('2026-07-01T03:00:00Z') }])
+    expect(tick('2026-07-01T03:30:00Z')).toEqual([{ name: 'daily', scheduledAt: new Date('2026-07-01T03:30:00Z') }])
+    expect(() => tick('2026-07-01T03:07:00Z')).toThrow(/names no rule, at 2026-07-01T03:07:00.000Z, when no task is due \(tasks: hourly 0 \* \* \* \*, daily 30 3 \* \* \*\)/)
   })
 })

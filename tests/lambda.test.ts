@@ -116,6 +116,19 @@ describe('Lambda entry (schedules)', () => {
     expect(await run(scheduleInput('ledger-cleanup'))).toMatchObject({ ok: true, body: { status: expect.stringMatching(/^(succeeded|duplicate)$/) } })
   })
 
+  it('runs every task due at the time of a Scheduled Event that names no rule (serverless-offline\'s scheduler), once', async () => {
+    const tick = { ...ruleEvent('x', '2026-07-02T08:00:13Z'), resources: [] }
+    const runs = (await scheduled(tick, lambdaContext())) as unknown as ScheduledRun[]
+    // 08:00 is due for campaign-dispatch and outbox-sweep (every minute), low-credit-notices (8:00),
+    // chat-agent-sync-retry (every 5 min); email-verification-reminders runs at 0, 6, 12, 18 h.
+    expect(runs.map((r) => [r.task, r.ok, (r.body as { scheduledAt: string }).scheduledAt]).sort()).toEqual(
+      ['campaign-dispatch', 'chat-agent-sync-retry', 'low-credit-notices', 'outbox-sweep'].map((t) => [t, true, '2026-07-02T08:00:00.000Z']),
+    )
+    // The same tick again (serverless-offline fires one per schedule): the ledger makes it a no-op.
+    const again = (await scheduled(tick, lambdaContext())) as unknown as ScheduledRun[]
+    expect(again.map((r) => (r.body as { status: string }).status)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate'])
+  })
+
   it('fails the invocation when the task fails or is unknown, so Lambda retries and alarms', async () => {
     await expect(run(scheduleInput('no-such-task', '2026-07-01T00:00:00Z'))).rejects.toThrow(/scheduled task no-such-task failed: 404 unknown_task/)
     await expect(run(ruleEvent('lowtide-prod-no-such-task', '2026-07-01T00:00:00Z'))).rejects.toThrow(/names no registered task/)
@@ -129,7 +142,8 @@ describe('Lambda entry (schedules)', () => {
 
   it('rejects schedule events it cannot place, and events of other services, naming what it got', async () => {
     await expect(run({})).rejects.toThrow(/empty event \(\{\}\): EventBridge Scheduler sends \{\}/)
-    await expect(run({ ...ruleEvent('x', '2026-07-01T00:00:00Z'), resources: [] })).rejects.toThrow(/names no rule or schedule/)
+    const { time: _time, ...timeless } = ruleEvent('x', '2026-07-01T00:07:00Z')
+    await expect(run({ ...timeless, resources: [] })).rejects.toThrow(/with neither a rule nor a time/)
     await expect(run(scheduleInput('ledger-cleanup', '<aws.scheduler.scheduled-time>'))).rejects.toThrow(/scheduledAt must be an ISO time/)
     await expect(run({ lowtideTask: 42 })).rejects.toThrow(/lowtideTask must be a task name/)
     const s3 = { version: '0', id: '1', 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', time: '2026-07-01T00:00:00Z', region: 'eu-west-1', resources: [], detail: {} }
