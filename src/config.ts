@@ -178,6 +178,12 @@ export interface Config {
 
 export type Env = Record<string, string | undefined>
 
+/**
+ * Below this a stolen hash is cheap to crack; above 50 000 a Worker on the Free plan (10 ms of CPU
+ * per request) runs out of CPU in register and login (`npm run bench:password`).
+ */
+export const MIN_RECOMMENDED_PBKDF2_ITERATIONS = 10_000
+
 export class ConfigError extends Error {
   override name = 'ConfigError'
   constructor(readonly issues: { variable: string; message: string }[]) {
@@ -326,7 +332,12 @@ export function loadConfig(env: Env, platform: Platform): Config {
 
   return {
     platform,
-    warnings: queue.disabledReason ? [queue.disabledReason] : [],
+    warnings: [
+      ...(queue.disabledReason ? [queue.disabledReason] : []),
+      ...((e.AUTH_PBKDF2_ITERATIONS ?? MIN_RECOMMENDED_PBKDF2_ITERATIONS) < MIN_RECOMMENDED_PBKDF2_ITERATIONS
+        ? [`AUTH_PBKDF2_ITERATIONS=${e.AUTH_PBKDF2_ITERATIONS} is below ${MIN_RECOMMENDED_PBKDF2_ITERATIONS}, the least lowtide recommends for real passwords (fine for tests)`]
+        : []),
+    ],
     port: e.PORT ?? 8787,
     host: e.HOST ?? '127.0.0.1',
     opsToken: e.OPS_TOKEN,

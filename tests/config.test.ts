@@ -64,6 +64,17 @@ describe('configuration', () => {
     })
   })
 
+  it('turns settings that cannot take effect into warnings, not failures', () => {
+    expect(loadConfig({}, 'node').warnings).toEqual([])
+    // What serverless-offline passes for `!Ref OutboxQueue`: no queue, and a reason.
+    const unresolved = loadConfig({ SQS_QUEUE_URL: '[object Object]' }, 'lambda')
+    expect(unresolved.queue).toMatchObject({ queueUrl: undefined, disabledReason: expect.stringMatching(/^SQS_QUEUE_URL is not an http\(s\) URL \(got "\[object Object\]"\): queue disabled/) })
+    expect(unresolved.warnings).toEqual([unresolved.queue.disabledReason])
+    expect(loadConfig({ SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q' }, 'lambda').queue).toMatchObject({ queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q', disabledReason: undefined })
+    expect(loadConfig({ AUTH_PBKDF2_ITERATIONS: '5000' }, 'worker').warnings).toEqual([expect.stringMatching(/AUTH_PBKDF2_ITERATIONS=5000 is below 10000/)])
+    expect(loadConfig({ AUTH_PBKDF2_ITERATIONS: '50000' }, 'worker').warnings).toEqual([])
+  })
+
   it('never echoes a secret back in the error', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x' }, 'node')).toThrow(/^(?!.*hunter2).*DATABASE_URL/)
   })
