@@ -13,6 +13,7 @@ import {
   ScopeClosedError,
   UNIQUE_VIOLATION,
   sqlState,
+  isConnectionLoss,
 } from './db/errors.js'
 
 export interface ErrorBody {
@@ -78,8 +79,10 @@ export function toAppError(err: unknown): AppError | undefined {
   if (state === QUERY_CANCELED) {
     return new AppError(504, 'statement_timeout', 'a database statement was cancelled (timeout or request end)')
   }
-  // Class 08 (connection exception) and 57P0x (server shutting down, admin command).
-  if (state?.startsWith('08') || state?.startsWith('57P0')) {
+  // Class 08 (connection exception), 57P0x (server shutting down, admin command), and the
+  // connection failures that carry no SQLSTATE (reset, terminated, not queryable) when they reach
+  // here without passing a request scope.
+  if (isConnectionLoss(err)) {
     return new AppError(503, 'db_unavailable', 'the database connection was lost', undefined, { 'Retry-After': '1' })
   }
   // Safety net for values that passed validation but not Postgres (a date out of its range, a

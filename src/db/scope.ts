@@ -6,7 +6,7 @@
  * This sits on every request's path, so it avoids work it does not need: no connection, no promise
  * chain, and no allocation beyond the scope object until the first query.
  */
-import { ScopeClosedError } from './errors.js'
+import { DbUnavailableError, isConnectionLoss, ScopeClosedError } from './errors.js'
 import { runInOrder, Transaction } from './transaction.js'
 import type { ConnectionSource, Db, Lease, PgClientLike, Queryable, QueryResult, QueryResultRow, Statement, StatementChannel } from './types.js'
 
@@ -76,9 +76,19 @@ export class RequestScope implements Db {
     this.inFlight++
     try {
       return await client.query<R>(text, params as unknown[] | undefined)
+    } catch (err) {
+      throw this.classify(err, client)
     } finally {
       this.inFlight--
     }
+  }
+
+  /** A statement's failure: a lost connection is poisoned (destroyed at the end, never pooled) and becomes a 503. */
+  private classify(err: unknown, client: PgClientLike): unknown {
+    if (!isConnectionLoss(err, client)) return err
+    this.poisoned = true
+    if (err instanceof DbUnavailableError) return err
+    return new DbUnavailableError('connection_lost', `the database connection was lost: ${(err as Error).message}`, 1, { cause: err })
   }
 
   /** The connectionless path, while the scope holds (or waits for) no connection: a connection's session wins once it exists. */

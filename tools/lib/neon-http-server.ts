@@ -59,6 +59,9 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse): Prom
     return { status: 400, body: { message: 'this server answers only in array mode with raw text output, as the driver asks' } }
   }
   const client = new pg.Client({ connectionString })
+  // A connection lost mid-statement fails that statement (answered below); the client's own
+  // 'error' event must not take the process down, as Neon's endpoint would not go down either.
+  client.on('error', () => undefined)
   // The caller went away (an aborted fetch): cancel what it asked for, as a well-behaved proxy would.
   res.once('close', () => {
     if (!res.writableFinished) void cancel(connectionString, client)
@@ -79,6 +82,7 @@ async function cancel(connectionString: string, client: pg.Client): Promise<void
   const pid = (client as unknown as { processID?: number }).processID
   if (pid === undefined) return
   const canceller = new pg.Client({ connectionString })
+  canceller.on('error', () => undefined)
   try {
     await canceller.connect()
     await canceller.query('SELECT pg_cancel_backend($1)', [pid])

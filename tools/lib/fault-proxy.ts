@@ -1,0 +1,130 @@
+/**
+ * A TCP proxy on loopback that breaks the network between the app and Postgres on command, for
+ * the fault tests (`npm run test:faults`) and anyone reproducing a production failure:
+ * - `cut('reset' | 'close')` ends every connection now: an RST (`read ECONNRESET`) or a FIN
+ *   (`Connection terminated unexpectedly`), as a failover or a proxy timeout does;
+ * - `stall()` stops forwarding bytes both ways without closing anything (a network that hangs),
+ *   `resume()` lets them through again;
+ * - `blackhole()` drops the current connections silently — nothing is forwarded and nothing is
+ *   ever closed, as when a NAT or a frozen Lambda's peer forgets them; new connections work;
+ * - `refuse(true)` closes new connections at once (the server is gone).
+ * Development and tests only: it is a loop of sockets, never runtime code.
+ */
+import net from 'node:net'
+
+export interface FaultProxy {
+  readonly port: number
+  /** `databaseUrl` with its host and port replaced by the proxy's. */
+  url(databaseUrl: string): string
+  /** Connections currently passing through (not counting black-holed ones). */
+  readonly open: number
+  cut(mode?: 'reset' | 'close'): void
+  stall(): void
+  resume(): void
+  blackhole(): void
+  refuse(on: boolean): void
+  close(): Promise<void>
+}
+
+interface Pair {
+  client: net.Socket
+  server: net.Socket
+}
+
+export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
+  const pairs = new Set<Pair>()
+  const holes = new Set<Pair>()
+  let stalled = false
+  let refusing = false
+
+  const proxy = net.createServer((client) => {
+    if (refusing) return void client.destroy()
+    const server = net.connect(target.port, target.host)
+    const pair = { client, server }
+    pairs.add(pair)
+    const end = () => {
+      pairs.delete(pair)
+      client.destroy()
+      server.destroy()
+    }
+    for (const [from, to] of [[client, server], [server, client]] as const) {
+      from.on('data', (chunk) => {
+        if (holes.has(pair)) return // swallowed
+        if (!to.write(chunk)) from.pause()
+      })
+      to.on('drain', () => {
+        if (!stalled && !holes.has(pair)) from.resume()
+      })
+      from.on('error', () => undefined)
+      from.on('close', () => {
+        if (!holes.has(pair)) end()
+      })
+    }
+    if (stalled) {
+      client.pause()
+      server.pause()
+    }
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  const port = (proxy.address() as net.AddressInfo).port
+
+  return {
+    port,
+    url(databaseUrl) {
+      const url = new URL(databaseUrl)
+      url.hostname = '127.0.0.1'
+      url.port = String(port)
+      return url.toString()
+    },
+    get open() {
+      return pairs.size
+    },
+    cut(mode = 'reset') {
+      for (const pair of [...pairs]) {
+        pairs.delete(pair)
+        if (mode === 'reset') {
+          pair.client.resetAndDestroy()
+          pair.server.resetAndDestroy()
+        } else {
+          pair.client.destroy()
+          pair.server.destroy()
+        }
+      }
+    },
+    stall() {
+      stalled = true
+      for (const { client, server } of pairs) {
+        client.pause()
+        server.pause()
+      }
+    },
+    resume() {
+      stalled = false
+      for (const { client, server } of pairs) {
+        client.resume()
+        server.resume()
+      }
+    },
+    blackhole() {
+      for (const pair of [...pairs]) {
+        pairs.delete(pair)
+        holes.add(pair)
+        // Reading on, so the peers' writes succeed and vanish, as on a dead route.
+        pair.client.resume()
+        pair.server.resume()
+      }
+    },
+    refuse(on) {
+      refusing = on
+    },
+    async close() {
+      for (const pair of [...pairs, ...holes]) {
+        pair.client.destroy()
+        pair.server.destroy()
+      }
+      pairs.clear()
+      holes.clear()
+      await new Promise<void>((resolve) => proxy.close(() => resolve()))
+    },
+  }
+}
