@@ -160,6 +160,11 @@ describe('webhook destinations (SSRF)', () => {
   it.each([
     'http://10.0.0.7/hook', 'http://169.254.169.254/latest/meta-data', 'http://127.0.0.2:8080/', 'http://[::1]/x', 'http://[fd00:ec2::254]/',
     'http://[::ffff:192.168.1.1]/', 'http://100.64.0.1/', 'http://localhost:3000/', 'http://metadata.google.internal/', 'http://0.0.0.0/',
+    // IPv6 forms that embed a private IPv4 address, and IPv6 ranges that are not public unicast.
+    'http://[::127.0.0.1]/', 'http://[::7f00:1]/', 'http://[::a9fe:a9fe]/', 'http://[::ffff:0:127.0.0.1]/', 'http://[2002:7f00:1::1]/',
+    'http://[2002:a9fe:a9fe::1]/', 'http://[fec0::1]/', 'http://[100::1]/',
+    // IPv4 spelled the other ways the URL parser accepts (loopback itself is allow-listed here, for the receiver).
+    'http://167772161/', 'http://0xa9fea9fe/', 'http://0251.0376.0251.0376/', 'http://10.1/', 'http://0xa9.0xfe.0xa9.0xfe/',
   ])('refuses %s at registration', async (url) => {
     const u = await seedUser(db.observer)
     const res = await call(t, '/v1/webhooks', json({ url, eventTypes: ['email.sent'] }, u.auth))

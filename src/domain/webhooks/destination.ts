@@ -5,48 +5,38 @@
  * and Lambda the delivery's own connection re-checks each address it connects to, so a DNS answer
  * that changes in between (rebinding) does not get through.
  */
+import ipaddr from 'ipaddr.js'
 
-const v4Blocked: [number, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-  ['224.0.0.0', 4], ['240.0.0.0', 4],
-].map(([ip, bits]) => [v4ToInt(ip as string)!, bits as number])
-
-function v4ToInt(ip: string): number | undefined {
-  const parts = ip.split('.')
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined
-  return parts.reduce((n, p) => n * 256 + Number(p), 0)
-}
-
-function v6Groups(ip: string): number[] | undefined {
-  let text = ip.toLowerCase().replace(/^\[|\]$/g, '').split('%')[0]!
-  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
-  if (v4Tail) {
-    const n = v4ToInt(v4Tail[1]!)
-    if (n === undefined) return undefined
-    text = text.slice(0, -v4Tail[1]!.length) + `${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`
-  }
-  const [head, tail, extra] = text.split('::')
-  if (extra !== undefined) return undefined
-  const h = head ? head.split(':') : []
-  const t = tail !== undefined && tail ? tail.split(':') : []
-  const fill = tail !== undefined ? 8 - h.length - t.length : 0
-  const groups = [...h, ...Array(Math.max(0, fill)).fill('0'), ...t]
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return undefined
-  return groups.map((g) => parseInt(g, 16))
-}
-
-/** True for any address a webhook must not reach. Unparseable input counts as forbidden. */
+/**
+ * An address may receive webhooks only if it is plainly public unicast, in every encoding: IPv4
+ * that ipaddr.js calls `unicast` (not private, loopback, link-local, CGNAT, reserved, documentation,
+ * benchmarking, multicast…), or IPv6 in the global unicast block 2000::/3 that ipaddr.js also calls
+ * `unicast` (not unique-local, site-local, 6to4, Teredo, ORCHID, documentation, discard…). IPv6 forms
+ * that carry an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d`,
+ * NAT64 `64:ff9b::a.b.c.d`) are judged by that IPv4 address; the deprecated IPv4-compatible
+ * `::a.b.c.d` lies outside 2000::/3 and is refused. Unparseable input counts as forbidden.
+ */
 export function isForbiddenAddress(address: string): boolean {
-  const v4 = v4ToInt(address)
-  if (v4 !== undefined) return v4Blocked.some(([base, bits]) => Math.floor(v4 / 2 ** (32 - bits)) === Math.floor(base / 2 ** (32 - bits)))
-  const g = v6Groups(address)
-  if (!g) return true
-  const [a, b, c, d, e, f] = g as [number, number, number, number, number, number, number, number]
-  if (g.every((x) => x === 0) || (g.slice(0, 7).every((x) => x === 0) && g[7] === 1)) return true // :: and ::1
-  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) return isForbiddenAddress(`${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`)
-  if (a === 0x64 && b === 0xff9b) return isForbiddenAddress(`${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`) // NAT64
-  return (a & 0xfe00) === 0xfc00 || (a & 0xffc0) === 0xfe80 || (a & 0xff00) === 0xff00 || (a === 0x2001 && b === 0xdb8)
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6
+  try {
+    parsed = ipaddr.parse(address.replace(/^\[|\]$/g, ''))
+  } catch {
+    return true
+  }
+  // Resolvers and the URL parser give dotted quads; anything else (127.1, 0x7f.1) is refused as unusual.
+  if (parsed.kind() === 'ipv4') return !ipaddr.IPv4.isValidFourPartDecimal(address) || parsed.range() !== 'unicast'
+  const v6 = parsed as ipaddr.IPv6
+  const range = v6.range()
+  if (range === 'ipv4Mapped' || range === 'rfc6145' || range === 'rfc6052') return isForbiddenAddress(embeddedIpv4(v6))
+  return range !== 'unicast' || !v6.match(GLOBAL_UNICAST)
+}
+
+const GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number]
+
+/** The IPv4 address in the last 32 bits of an IPv6 address. */
+function embeddedIpv4(v6: ipaddr.IPv6): string {
+  const bytes = v6.toByteArray()
+  return bytes.slice(12).join('.')
 }
 
 const blockedNames = [/^localhost$/, /\.localhost$/, /\.local$/, /\.internal$/, /^metadata$/]
@@ -68,7 +58,8 @@ export async function refusedDestination(url: string, policy: DestinationPolicy)
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase()
   if (policy.allowHosts.includes(host)) return undefined
-  const literal = v4ToInt(host) !== undefined || host.includes(':')
+  // The URL parser has already turned 2130706433, 0x7f.1 and 127.1 into 127.0.0.1.
+  const literal = ipaddr.isValid(host)
   if (literal) return isForbiddenAddress(host) ? `${host} is not a public address` : undefined
   if (blockedNames.some((re) => re.test(host))) return `${host} is not a public host name`
   if (!policy.resolve) return undefined
