@@ -79,6 +79,8 @@ export interface TaskConfig {
   nextSigningSecret: string | undefined
   /** `Authorization: Bearer <CRON_SECRET>` is accepted instead of a signature (plain HTTP crons). */
   cronSecret: string | undefined
+  /** v1 signatures (no method or path) until their sunset; `TASK_SIGNATURE_V1=off` refuses them now. @default true */
+  acceptV1Signatures: boolean
   /** Time budget of one task run. @default 25000 */
   budgetMs: number
   /** @default 30 */
@@ -246,6 +248,7 @@ const envSchema = z.object({
   TASK_SIGNING_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   TASK_SIGNING_SECRET_NEXT: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   CRON_SECRET: z.preprocess(blankToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  TASK_SIGNATURE_V1: z.preprocess(blankToUndefined, z.enum(['accept', 'off']).optional()),
   TASK_BUDGET_MS: int(100, 15 * 60_000),
   TASK_LEDGER_RETENTION_DAYS: int(1, 3650),
   DISPATCH_BATCH_SIZE: int(1, 1000),
@@ -361,6 +364,7 @@ export function loadConfig(env: Env, platform: Platform): Config {
       signingSecret: e.TASK_SIGNING_SECRET,
       nextSigningSecret: e.TASK_SIGNING_SECRET_NEXT,
       cronSecret: e.CRON_SECRET,
+      acceptV1Signatures: e.TASK_SIGNATURE_V1 !== 'off',
       budgetMs: e.TASK_BUDGET_MS ?? 25_000,
       ledgerRetentionDays: e.TASK_LEDGER_RETENTION_DAYS ?? 30,
     },

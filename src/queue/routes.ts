@@ -13,7 +13,7 @@ export const deliverBody = z.object({ id: z.uuid(), receiveCount: z.number().int
 
 /** `POST /queue/deliver`, signed like task requests (the SQS consumer signs). */
 export function queueRoutes(deps: { handlers: Record<string, OutboxHandler>; config: TaskConfig; logger: Logger }) {
-  return new Hono<AppEnv>().post('/deliver', signedRequest(deps.config), validate('json', deliverBody), async (c) => {
+  return new Hono<AppEnv>().post('/deliver', signedRequest(deps.config, deps.logger), validate('json', deliverBody), async (c) => {
     return c.json(await deliver(c.get('db'), c.req.valid('json').id, deps.handlers, deps.logger, c.get('outbox')))
   })
 }

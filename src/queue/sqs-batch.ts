@@ -66,11 +66,14 @@ export interface SqsBatchOptions {
   concurrency?: number
 }
 
+/** The app path the consumer posts to and signs (whatever prefix `appBaseUrl` has in front of the app). */
+const DELIVER_PATH = '/queue/deliver'
+
 type Answer = { result: string; retryAfterS?: number }
 
 export function createSqsBatchConsumer(options: SqsBatchOptions): (event: SqsEvent) => Promise<SqsBatchResponse> {
   const { logger } = options
-  const endpoint = joinUrl(options.appBaseUrl, '/queue/deliver')
+  const endpoint = joinUrl(options.appBaseUrl, DELIVER_PATH)
 
   async function deliverOne(record: SqsRecord): Promise<Answer | undefined> {
     let id: unknown
@@ -91,7 +94,7 @@ export function createSqsBatchConsumer(options: SqsBatchOptions): (event: SqsEve
       const res = await options.fetch(
         new Request(endpoint, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', [TRIGGER_HEADER]: 'sqs', ...signRequest(options.signingSecret, body) },
+          headers: { 'content-type': 'application/json', [TRIGGER_HEADER]: 'sqs', ...signRequest(options.signingSecret, { method: 'POST', path: DELIVER_PATH, body }) },
           body,
           signal: controller.signal,
         }),

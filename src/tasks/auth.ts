@@ -2,13 +2,14 @@ import type { MiddlewareHandler } from 'hono'
 import type { TaskConfig } from '../config.js'
 import { timingSafeEqualText } from '../crypto.js'
 import { AppError } from '../errors.js'
-import { checkSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signing.js'
+import type { Logger } from '../logger.js'
+import { checkSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, V1_SUNSET } from './signing.js'
 
 /**
  * Task and queue endpoints: a valid signature, or `Authorization: Bearer <CRON_SECRET>`.
  * Anything else — nothing, a wrong or expired signature, a replay outside the window — is 401.
  */
-export function signedRequest(config: TaskConfig): MiddlewareHandler {
+export function signedRequest(config: TaskConfig, logger: Logger): MiddlewareHandler {
   const secrets = [config.signingSecret, config.nextSigningSecret]
   return async function signedRequest(c, next) {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1]
@@ -18,8 +19,15 @@ export function signedRequest(config: TaskConfig): MiddlewareHandler {
     if (!bearer && !timestamp && !signature) {
       throw new AppError(401, 'unauthorized', 'task endpoints need a signed request (X-Lowtide-Timestamp, X-Lowtide-Signature) or Bearer CRON_SECRET')
     }
-    const verdict = checkSignature(secrets, timestamp, signature, await c.req.text())
-    if (verdict !== 'ok') throw new AppError(401, 'invalid_signature', `request signature ${verdict === 'missing' ? 'missing' : verdict}`)
+    const verdict = checkSignature(secrets, timestamp, signature, { method: c.req.method, path: c.req.path, body: await c.req.text() }, { acceptV1: config.acceptV1Signatures })
+    if (verdict === 'ok-v1') {
+      logger.warn('deprecated v1 request signature accepted', { path: c.req.path, until: V1_SUNSET, fix: 'sign v2: "<timestamp>\\n<METHOD>\\n<path>\\n<body>" (README: Tasks)' })
+      return next()
+    }
+    if (verdict !== 'ok') {
+      const why = verdict === 'v1-refused' ? 'uses the retired v1 scheme; sign v2 (timestamp, method, path and body)' : verdict
+      throw new AppError(401, 'invalid_signature', `request signature ${why}`)
+    }
     return next()
   }
 }

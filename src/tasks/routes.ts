@@ -23,7 +23,7 @@ export const taskBody = z
 export const taskParam = z.object({ name: z.string().regex(/^[a-z0-9-]{1,64}$/, 'a task name') })
 
 export function taskRoutes(deps: { tasks: Map<string, PreparedTask>; config: TaskConfig; logger: Logger; holder: string; queueEnabled: boolean }) {
-  return new Hono<AppEnv>().post('/:name', signedRequest(deps.config), validate('param', taskParam), async (c) => {
+  return new Hono<AppEnv>().post('/:name', signedRequest(deps.config, deps.logger), validate('param', taskParam), async (c) => {
     const prepared = deps.tasks.get(c.req.valid('param').name)
     if (!prepared) throw new AppError(404, 'unknown_task', `no task named ${c.req.valid('param').name}`)
     const text = await c.req.text()

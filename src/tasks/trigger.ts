@@ -14,9 +14,11 @@ export function taskRequest(
 ): Request {
   if (!options.secret) throw new AppError(500, 'config_invalid', 'TASK_SIGNING_SECRET is required to trigger tasks')
   const body = JSON.stringify(options.scheduledAt ? { scheduledAt: options.scheduledAt.toISOString() } : {})
-  return new Request(joinUrl(baseUrl, `/tasks/${encodeURIComponent(name)}`), {
+  // Signed for the app's own path: a prefix of baseUrl is in front of the app, not part of its routes.
+  const path = `/tasks/${encodeURIComponent(name)}`
+  return new Request(joinUrl(baseUrl, path), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [TRIGGER_HEADER]: options.trigger, ...signRequest(options.secret, body, options.nowMs) },
+    headers: { 'content-type': 'application/json', [TRIGGER_HEADER]: options.trigger, ...signRequest(options.secret, { method: 'POST', path, body }, options.nowMs) },
     body,
   })
 }

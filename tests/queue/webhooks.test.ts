@@ -60,7 +60,7 @@ async function endpoint(u: SeededUser, path: string, eventTypes: string[]): Prom
 /** One signed POST /queue/deliver, as the SQS consumer sends it. */
 async function deliver(outboxId: string): Promise<any> {
   const body = JSON.stringify({ id: outboxId })
-  const res = await t.app.request('/queue/deliver', { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(TEST_SIGNING_SECRET, body) }, body })
+  const res = await t.app.request('/queue/deliver', { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(TEST_SIGNING_SECRET, { method: 'POST', path: '/queue/deliver', body }) }, body })
   expect(res.status).toBe(200)
   return res.json()
 }

@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import { promisify } from 'node:util'
 import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { computeSignature, signRequest } from '../../src/tasks/signing.js'
+import { checkSignature, computeSignature, computeV1Signature, signRequest, V1_SUNSET } from '../../src/tasks/signing.js'
 import type { ScheduleEntry, TaskContext } from '../../src/tasks/types.js'
 import { type TestApp } from '../helpers/app.js'
 import { freshDatabase, type TestDatabase } from '../helpers/db.js'
@@ -51,18 +54,22 @@ const post = (name: string, body: string, headers: Record<string, string>) =>
 
 describe('task endpoint authentication', () => {
   const body = '{}'
+  const signed = (name: string, text: string, secret = TEST_SIGNING_SECRET, nowMs?: number) => signRequest(secret, { method: 'POST', path: `/tasks/${name}`, body: text }, nowMs)
   it('accepts the current and the next signing secret, and CRON_SECRET', async () => {
-    expect((await post('quick', body, signRequest(TEST_SIGNING_SECRET, body))).status).toBe(200)
-    expect((await post('quick', body, signRequest('next-signing-secret-0123456789abcdef', body))).status).toBe(200)
+    expect((await post('quick', body, signed('quick', body))).status).toBe(200)
+    expect((await post('quick', body, signed('quick', body, 'next-signing-secret-0123456789abcdef'))).status).toBe(200)
     expect((await post('quick', '', { authorization: 'Bearer cron-secret-0123456789' })).status).toBe(200)
   })
 
   it.each([
     ['no credentials', () => ({}), 'unauthorized'],
-    ['a wrong secret', () => signRequest('another-secret-that-is-long-enough-xx', body), 'invalid_signature'],
-    ['an expired timestamp (replay outside ±5 min)', () => signRequest(TEST_SIGNING_SECRET, body, Date.now() - 6 * 60_000), 'invalid_signature'],
-    ['a timestamp from the future', () => signRequest(TEST_SIGNING_SECRET, body, Date.now() + 6 * 60_000), 'invalid_signature'],
-    ['an altered body', () => signRequest(TEST_SIGNING_SECRET, '{"scheduledAt":"2020-01-01T00:00:00Z"}'), 'invalid_signature'],
+    ['a wrong secret', () => signed('quick', body, 'another-secret-that-is-long-enough-xx'), 'invalid_signature'],
+    ['an expired timestamp (replay outside ±5 min)', () => signed('quick', body, TEST_SIGNING_SECRET, Date.now() - 6 * 60_000), 'invalid_signature'],
+    ['a timestamp from the future', () => signed('quick', body, TEST_SIGNING_SECRET, Date.now() + 6 * 60_000), 'invalid_signature'],
+    ['an altered body', () => signed('quick', '{"scheduledAt":"2020-01-01T00:00:00Z"}'), 'invalid_signature'],
+    // A captured request for one task is no use for another, nor for another method.
+    ['a signature made for another task', () => signed('slow', body), 'invalid_signature'],
+    ['a signature made for another method', () => signRequest(TEST_SIGNING_SECRET, { method: 'PUT', path: '/tasks/quick', body }), 'invalid_signature'],
     ['a malformed signature', () => ({ 'x-lowtide-timestamp': String(Math.floor(Date.now() / 1000)), 'x-lowtide-signature': 'sha256=abc' }), 'invalid_signature'],
     ['a wrong CRON_SECRET', () => ({ authorization: 'Bearer not-the-cron-secret' }), 'invalid_signature'],
   ])('answers 401 to %s', async (_label, headers, code) => {
@@ -71,17 +78,48 @@ describe('task endpoint authentication', () => {
     expect(((await res.json()) as any).error.code).toBe(code)
   })
 
-  it('signs "<timestamp>.<body>" with HMAC-SHA256 (checked against node:crypto)', () => {
-    const expected = createHmac('sha256', 'key').update('1700000000.{"a":1}').digest('hex')
-    expect(computeSignature('key', '1700000000', '{"a":1}')).toBe(`v1=${expected}`)
+  it('signs "<timestamp>\\n<METHOD>\\n<path>\\n<body>" with HMAC-SHA256 (checked against node:crypto)', () => {
+    const expected = createHmac('sha256', 'key').update('1700000000\nPOST\n/tasks/quick\n{"a":1}').digest('hex')
+    expect(computeSignature('key', '1700000000', { method: 'post', path: '/tasks/quick', body: '{"a":1}' })).toBe(`v2=${expected}`)
+  })
+
+  it('accepts a v1 signature with a warning until its sunset, and not with TASK_SIGNATURE_V1=off or after it', async () => {
+    const ts = String(Math.floor(Date.now() / 1000))
+    const v1 = { 'x-lowtide-timestamp': ts, 'x-lowtide-signature': computeV1Signature(TEST_SIGNING_SECRET, ts, body) }
+    expect((await post('quick', body, v1)).status).toBe(200)
+    expect(t.logger.records.filter((r) => r.msg === 'deprecated v1 request signature accepted').at(-1)).toMatchObject({ path: '/tasks/quick', until: V1_SUNSET })
+    const strict = taskApp(db.url, { TASK_SIGNATURE_V1: 'off' }, entries)
+    const refused = await strict.app.request('/tasks/quick', { method: 'POST', headers: { 'content-type': 'application/json', ...v1 }, body })
+    expect([refused.status, ((await refused.json()) as any).error.message]).toEqual([401, 'request signature uses the retired v1 scheme; sign v2 (timestamp, method, path and body)'])
+    await strict.close()
+    const afterSunset = Date.parse(V1_SUNSET) + 1000
+    const late = String(Math.floor(afterSunset / 1000))
+    expect(checkSignature([TEST_SIGNING_SECRET], late, computeV1Signature(TEST_SIGNING_SECRET, late, body), { method: 'POST', path: '/tasks/quick', body }, { nowMs: afterSunset })).toBe('v1-refused')
+  })
+
+  it('keeps the README recipe working: curl with a signature made by openssl', async () => {
+    const server = await import('@hono/node-server').then(({ serve }) => new Promise<{ url: string; close(): void }>((resolve) => {
+      const s = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ url: `http://127.0.0.1:${info.port}`, close: () => s.close() }))
+    }))
+    try {
+      // README's "Calling a task endpoint by hand" block, as written, pointed at this server and task.
+      const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+      const block = /Calling a task endpoint by hand[^\n]*\n\n```sh\n([\s\S]*?)```/.exec(readme)![1]!
+      const script = block.replace(/^URL=\S+ TASK=\S+/m, `URL=${server.url} TASK=quick`)
+      // Not execFileSync: the server answering curl runs in this very process.
+      const { stdout } = await promisify(execFile)('bash', ['-c', script], { env: { ...process.env, TASK_SIGNING_SECRET: TEST_SIGNING_SECRET, URL: server.url }, timeout: 20_000 })
+      expect(JSON.parse(stdout)).toMatchObject({ task: 'quick', status: expect.stringMatching(/^(succeeded|duplicate)$/) })
+    } finally {
+      server.close()
+    }
   })
 
   it('answers 404 for an unknown task and 400 for a bad body', async () => {
     expect((await runTask(t, 'nope')).status).toBe(404)
     const bad = '{"scheduledAt":"yesterday"}'
-    expect((await post('quick', bad, signRequest(TEST_SIGNING_SECRET, bad))).status).toBe(400)
+    expect((await post('quick', bad, signRequest(TEST_SIGNING_SECRET, { method: 'POST', path: '/tasks/quick', body: bad }))).status).toBe(400)
     const future = JSON.stringify({ scheduledAt: new Date(Date.now() + 3600_000).toISOString() })
-    expect((await post('quick', future, signRequest(TEST_SIGNING_SECRET, future))).status).toBe(400)
+    expect((await post('quick', future, signRequest(TEST_SIGNING_SECRET, { method: 'POST', path: '/tasks/quick', body: future }))).status).toBe(400)
   })
 })
 
