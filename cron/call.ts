@@ -2,13 +2,15 @@
  * `npm run task -- <name> [--url http://127.0.0.1:8787] [--scheduled-at <ISO time>] [--follow <n>]`
  *
  * Signs (TASK_SIGNING_SECRET) or authorises (CRON_SECRET) a `POST /tasks/<name>` and sends it: for
- * system cron, GitHub Actions, or a run by hand. `--url` may carry a path prefix (an API Gateway
+ * system cron, GitHub Actions, or a run by hand. With neither set, and an `npm start` running, it
+ * signs with that server's secret and calls that server (both kept in npm start's state file). `--url` may carry a path prefix (an API Gateway
  * stage, `https://host/prod`). `--follow n` re-triggers at once while the run answers `more: true`,
  * at most n times. Exit code 0 when every call succeeded, 1 when one failed, 2 on bad arguments.
  */
 import { parseArgs } from 'node:util'
 import { taskRequest } from '../src/tasks/trigger.js'
 import { joinUrl } from '../src/url.js'
+import { readStartState } from '../tools/lib/start-state.js'
 
 const USAGE = 'usage: npm run task -- <name> [--url URL] [--scheduled-at ISO] [--follow N]'
 
@@ -22,7 +24,7 @@ function parseCommandLine() {
     return parseArgs({
       allowPositionals: true,
       options: {
-        url: { type: 'string', default: process.env.LOWTIDE_URL ?? 'http://127.0.0.1:8787' },
+        url: { type: 'string' },
         'scheduled-at': { type: 'string' },
         follow: { type: 'string', default: '0' },
       },
@@ -32,10 +34,9 @@ function parseCommandLine() {
   }
 }
 
-export async function callTask(url: string, task: string, scheduledAt?: Date): Promise<{ status: number; body: Record<string, unknown> }> {
-  const secret = process.env.TASK_SIGNING_SECRET
-  const cronSecret = process.env.CRON_SECRET
-  if (!secret && !cronSecret) throw new Error('set TASK_SIGNING_SECRET (or CRON_SECRET) to call task endpoints')
+export async function callTask(url: string, task: string, scheduledAt?: Date, secrets = credentials()): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { secret, cronSecret } = secrets
+  if (!secret && !cronSecret) throw new Error('set TASK_SIGNING_SECRET (or CRON_SECRET) to call task endpoints, or run npm start on this machine')
   const request = secret
     ? taskRequest(url, task, { secret, scheduledAt, trigger: 'cli' })
     : new Request(joinUrl(url, `/tasks/${encodeURIComponent(task)}`), {
@@ -47,10 +48,19 @@ export async function callTask(url: string, task: string, scheduledAt?: Date): P
   return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> }
 }
 
+/** The environment's secrets, or else those of a running `npm start`. */
+function credentials(): { secret?: string; cronSecret?: string } {
+  const secret = process.env.TASK_SIGNING_SECRET
+  const cronSecret = process.env.CRON_SECRET
+  if (secret || cronSecret) return { secret, cronSecret }
+  return { secret: readStartState()?.taskSigningSecret }
+}
+
 const { values, positionals } = parseCommandLine()
+const url = values.url ?? process.env.LOWTIDE_URL ?? (process.env.TASK_SIGNING_SECRET || process.env.CRON_SECRET ? undefined : readStartState()?.serverUrl) ?? 'http://127.0.0.1:8787'
 const name = positionals[0]
 if (!name) usageError('which task? (a name from cron/schedules.ts)', true)
-if (!URL.canParse(values.url) || !/^https?:$/.test(new URL(values.url).protocol)) usageError(`--url must be an http(s) URL (got ${JSON.stringify(values.url)})`)
+if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) usageError(`--url must be an http(s) URL (got ${JSON.stringify(url)})`)
 const follow = Number(values.follow)
 if (!Number.isInteger(follow) || follow < 0) usageError(`--follow must be a whole number ≥ 0 (got ${JSON.stringify(values.follow)})`)
 let scheduledAt: Date | undefined
@@ -64,7 +74,7 @@ if (values['scheduled-at'] !== undefined) {
 let ok = true
 try {
   for (let i = 0; i <= follow; i++) {
-    const { status, body } = await callTask(values.url, name, scheduledAt)
+    const { status, body } = await callTask(url, name, scheduledAt)
     console.log(JSON.stringify({ http: status, ...body }))
     ok &&= status >= 200 && status < 300
     if (!ok || body.more !== true) break

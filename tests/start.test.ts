@@ -3,11 +3,12 @@
  * the local queue and the dev clock; SIGTERM stops everything with exit code 0 and no Postgres left
  * running; a second start reuses the data directory, so data survives.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../tools/lib/free-port.js'
 
@@ -91,6 +92,16 @@ describe('npm start', () => {
     expect(ready.status).toBe(200)
     expect(((await ready.json()) as { status: string }).status).toBe('ok')
     expect((await register(first.url)).status).toBe(201)
+    // The task signing secret is kept in a file of the user's own, not printed; npm run task uses it.
+    const stateFile = path.join(parent, 'npm-start.json')
+    expect(fs.statSync(stateFile).mode & 0o777).toBe(0o600)
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { taskSigningSecret: string; serverUrl: string }
+    expect([state.serverUrl, state.taskSigningSecret.length >= 32]).toEqual([first.url, true])
+    expect(first.output()).not.toContain(state.taskSigningSecret)
+    expect(first.output()).toContain(`signs with the secret kept in ${stateFile}`)
+    const { TASK_SIGNING_SECRET: _s, CRON_SECRET: _c, LOWTIDE_URL: _u, ...bare } = process.env
+    const task = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cron/call.ts', 'ledger-cleanup'], { cwd: root, env: { ...bare, LOWTIDE_DATA_DIR: dataDir } })
+    expect(JSON.parse(task.stdout)).toMatchObject({ http: 200, task: 'ledger-cleanup' })
     const pid = postmasterPid()
     expect(alive(pid)).toBe(true)
 

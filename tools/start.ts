@@ -12,7 +12,7 @@ import { createLogger } from '../src/logger.js'
 import { defaultDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres.js'
 import { seedDemoData } from './lib/demo-data.js'
 import { startLocalQueue } from './lib/local-queue.js'
-import { clearStartState, writeStartState } from './lib/start-state.js'
+import { clearStartState, startStateFile, writeStartState } from './lib/start-state.js'
 import { migrateDatabase } from './lib/migrations.js'
 
 async function main() {
@@ -51,6 +51,7 @@ async function main() {
     logger.info('migrations up to date', { applied: applied.length })
     const demo = process.env.LOWTIDE_DEMO_DATA === '0' ? undefined : await seedDemoData(config, config.db.url, logger)
     const server = await startNodeServer(config, { logger })
+    writeStartState({ pid: process.pid, serverUrl: server.url, taskSigningSecret: env.TASK_SIGNING_SECRET })
     const clock = process.env.LOWTIDE_DEV_CLOCK === '0' ? undefined : startDevClock(server.url, env.TASK_SIGNING_SECRET)
     localQueue?.consumeInto(server.url, env.TASK_SIGNING_SECRET)
     exitOnSignals(async () => {
@@ -69,7 +70,7 @@ async function main() {
     API docs   ${server.url}/docs
     dev clock  ${clock ? 'fires cron/schedules.ts against this server (LOWTIDE_DEV_CLOCK=0 turns it off)' : 'off'}
     queue      ${localQueue ? `fauxqs on ${localQueue.endpoint}, consumed into this server by functions/sqs-consumer.ts` : env.SQS_QUEUE_URL ?? 'none: the outbox-sweep task delivers'}
-    run a task TASK_SIGNING_SECRET=${env.TASK_SIGNING_SECRET} npm run task -- campaign-dispatch --url ${server.url}
+    run a task npm run task -- campaign-dispatch   (signs with the secret kept in ${startStateFile()}, readable by you only)
 ${
   demo
     ? `    demo user  ${demo.email} / ${demo.password}${demo.created ? ' (created now)' : ''}

@@ -1,21 +1,40 @@
-/** Where `npm start` leaves the URL of its embedded database, so `npm run monitor` can find it. */
+/**
+ * What a running `npm start` leaves for the other local tools, in one file only its user can read
+ * (0600): the embedded database's URL (`npm run monitor`), and the server's URL with the task
+ * signing secret it generated (`npm run task` signs with it). The banner names the file instead of
+ * printing the secret.
+ */
 import fs from 'node:fs'
 import path from 'node:path'
 import { defaultDataDir } from './embedded-postgres.js'
 
-const stateFile = () => path.join(path.dirname(process.env.LOWTIDE_DATA_DIR || defaultDataDir()), 'npm-start.json')
+export interface StartState {
+  pid: number
+  /** The embedded database, when npm start runs one. */
+  url?: string
+  serverUrl?: string
+  taskSigningSecret?: string
+}
 
-export function writeStartState(state: { url: string; pid: number }): void {
-  fs.writeFileSync(stateFile(), JSON.stringify(state))
+export const startStateFile = () => path.join(path.dirname(process.env.LOWTIDE_DATA_DIR || defaultDataDir()), 'npm-start.json')
+
+/** Merges `state` into the file (written 0600, replaced atomically). */
+export function writeStartState(state: StartState): void {
+  const file = startStateFile()
+  const current = readStartState() ?? {}
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, JSON.stringify({ ...current, ...state }), { mode: 0o600 })
+  fs.renameSync(tmp, file)
 }
 
 export function clearStartState(): void {
-  fs.rmSync(stateFile(), { force: true })
+  fs.rmSync(startStateFile(), { force: true })
 }
 
-export function readStartState(): { url: string; pid: number } | undefined {
+/** The state of an `npm start` that is still running, if any. */
+export function readStartState(): StartState | undefined {
   try {
-    const state = JSON.parse(fs.readFileSync(stateFile(), 'utf8')) as { url: string; pid: number }
+    const state = JSON.parse(fs.readFileSync(startStateFile(), 'utf8')) as StartState
     process.kill(state.pid, 0) // still running?
     return state
   } catch {
