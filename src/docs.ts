@@ -37,10 +37,11 @@ function platformDocs(r: Registry) {
     body: deliverBody,
     responses: {
       200: z.object({
-        result: z.enum(['done', 'duplicate', 'unknown', 'dead', 'retry', 'deferred']),
+        result: z.enum(['done', 'duplicate', 'unknown', 'dead', 'retry', 'deferred', 'postponed']),
         retryAfterS: z.number().int().optional(),
         nextAttemptAt: z.string().optional(),
         error: z.string().optional(),
+        reason: z.string().optional().describe('postponed: what it waits for (a task lease held elsewhere); not a failed attempt'),
       }),
     },
   })

@@ -2,8 +2,12 @@
  * `POST /queue/deliver` `{"id", "receiveCount"?}`: what an SQS message asks for, done once.
  * Claims the outbox row, skips it if already done (duplicates are normal), runs the handler for its
  * kind, records the attempt and answers what the consumer should do with the message:
- * `done` / `duplicate` / `unknown` / `dead` / `deferred` → delete it; `retry` → retry after `retryAfterS`.
+ * `done` / `duplicate` / `unknown` / `dead` / `deferred` / `postponed` → delete it; `retry` → retry after `retryAfterS`.
+ * `postponed` is a wait, not a failure (the task's lease is held elsewhere): the attempt is given back
+ * and the row is published again with a delay, so neither `max_attempts` nor the queue's
+ * `maxReceiveCount` counts it.
  */
+import { sqlState, UNIQUE_VIOLATION } from '../db/errors.js'
 import type { Db } from '../db/types.js'
 import type { Logger } from '../logger.js'
 import type { Outbox } from './outbox.js'
@@ -15,10 +19,22 @@ export interface OutboxRow {
   userId: string | null
   attempts: number
   maxAttempts: number
+  /** Times this row waited for something held elsewhere (not counted in `attempts`). */
+  leaseWaits: number
 }
 
 /** Thrown by a handler to ask for a retry at a specific delay (rate limit, lease held elsewhere). */
 export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly afterS: number,
+  ) {
+    super(message)
+  }
+}
+
+/** Thrown by a handler when the row cannot run yet through no fault of its own: try again in `afterS`, attempt not counted. */
+export class Postpone extends Error {
   constructor(
     message: string,
     readonly afterS: number,
@@ -37,6 +53,7 @@ export type DeliverResult =
   | { result: 'done' | 'duplicate' | 'unknown' | 'dead' }
   | { result: 'retry'; retryAfterS: number; error: string }
   | { result: 'deferred'; nextAttemptAt: string; error: string }
+  | { result: 'postponed'; nextAttemptAt: string; reason: string }
 
 /** SQS can hold a message back at most 15 minutes; longer waits go back to the row. */
 export const MAX_QUEUE_DELAY_S = 900
@@ -51,7 +68,7 @@ export async function deliver(db: Db, id: string, handlers: Record<string, Outbo
   const claimed = await db.query<OutboxRow>(
     `UPDATE outbox SET status = 'processing', attempts = attempts + 1, claimed_until = now() + interval '2 minutes'
      WHERE id = $1 AND (status = 'pending' OR (status = 'processing' AND claimed_until < now()))
-     RETURNING id, kind, payload, user_id AS "userId", attempts, max_attempts AS "maxAttempts"`,
+     RETURNING id, kind, payload, user_id AS "userId", attempts, max_attempts AS "maxAttempts", lease_waits AS "leaseWaits"`,
     [id],
   )
   const row = claimed.rows[0]
@@ -69,6 +86,7 @@ export async function deliver(db: Db, id: string, handlers: Record<string, Outbo
     await db.query(`UPDATE outbox SET status = 'done', done_at = now(), claimed_until = NULL, last_error = NULL WHERE id = $1`, [id])
     return { result: 'done' }
   } catch (err) {
+    if (err instanceof Postpone) return postpone(db, row, err, logger, outbox)
     const error = (err as Error).message.slice(0, 1000)
     const dead = err instanceof PermanentFailure || row.attempts >= row.maxAttempts
     const waitS = err instanceof RetryLater ? err.afterS : backoffSeconds(row.attempts)
@@ -82,5 +100,27 @@ export async function deliver(db: Db, id: string, handlers: Record<string, Outbo
     if (dead) return { result: 'dead' }
     if (waitS > MAX_QUEUE_DELAY_S) return { result: 'deferred', nextAttemptAt: rows[0]!.next, error }
     return { result: 'retry', retryAfterS: waitS, error }
+  }
+}
+
+async function postpone(db: Db, row: OutboxRow, wait: Postpone, logger: Logger, outbox: Outbox): Promise<DeliverResult> {
+  const afterS = Math.min(MAX_QUEUE_DELAY_S, Math.max(1, Math.ceil(wait.afterS)))
+  const reason = wait.message.slice(0, 1000)
+  try {
+    const { rows } = await db.query<{ next: string }>(
+      `UPDATE outbox SET status = 'pending', attempts = attempts - 1, lease_waits = lease_waits + 1, claimed_until = NULL, last_error = $2,
+         next_attempt_at = now() + make_interval(secs => $3)
+       WHERE id = $1 RETURNING to_json(next_attempt_at)#>>'{}' AS next`,
+      [row.id, reason, afterS],
+    )
+    // The message that brought this row is acknowledged; this one brings it back after the wait.
+    outbox.track([row.id], row.kind, afterS)
+    logger.info('outbox delivery postponed', { id: row.id, kind: row.kind, afterS, waits: row.leaseWaits + 1, reason })
+    return { result: 'postponed', nextAttemptAt: rows[0]!.next, reason }
+  } catch (err) {
+    if (sqlState(err) !== UNIQUE_VIOLATION) throw err
+    // Another pending row has this one's coalesce key: it will do the same work.
+    await db.query(`UPDATE outbox SET status = 'done', done_at = now(), claimed_until = NULL, last_error = 'coalesced with a pending row' WHERE id = $1`, [row.id])
+    return { result: 'done' }
   }
 }

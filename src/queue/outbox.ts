@@ -12,6 +12,8 @@ export interface OutboxMessage {
   userId?: string
   /** Not before this many seconds. */
   delaySeconds?: number
+  /** While a pending row has this key, adding another returns that row's id and writes nothing. */
+  coalesceKey?: string
 }
 
 export class Outbox {
@@ -21,18 +23,26 @@ export class Outbox {
   constructor(private readonly maxAttempts = 8) {}
 
   async add(db: Queryable, message: OutboxMessage): Promise<string> {
-    const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO outbox (kind, payload, user_id, next_attempt_at, max_attempts) VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5) RETURNING id`,
-      [message.kind, JSON.stringify(message.payload), message.userId ?? null, message.delaySeconds ?? 0, this.maxAttempts],
-    )
-    const id = rows[0]!.id
-    this.pending.push({ id, kind: message.kind, delaySeconds: message.delaySeconds })
-    return id
+    for (;;) {
+      const { rows } = await db.query<{ id: string }>(
+        `INSERT INTO outbox (kind, payload, user_id, next_attempt_at, max_attempts, coalesce_key) VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6)
+         ON CONFLICT (coalesce_key) WHERE status = 'pending' AND coalesce_key IS NOT NULL DO NOTHING RETURNING id`,
+        [message.kind, JSON.stringify(message.payload), message.userId ?? null, message.delaySeconds ?? 0, this.maxAttempts, message.coalesceKey ?? null],
+      )
+      const id = rows[0]?.id
+      if (id) {
+        this.pending.push({ id, kind: message.kind, delaySeconds: message.delaySeconds })
+        return id
+      }
+      // Coalesced: the pending row is already on its way. Gone since (claimed)? Then a new one is due.
+      const existing = await db.query<{ id: string }>(`SELECT id FROM outbox WHERE coalesce_key = $1 AND status = 'pending'`, [message.coalesceKey])
+      if (existing.rows[0]) return existing.rows[0].id
+    }
   }
 
-  /** Rows written by other SQL (one statement for many events) to publish with the rest. */
-  track(ids: string[], kind: string): void {
-    for (const id of ids) this.pending.push({ id, kind })
+  /** Rows written by other SQL (one statement for many events), or put back by a delivery, to publish with the rest. */
+  track(ids: string[], kind: string, delaySeconds?: number): void {
+    for (const id of ids) this.pending.push({ id, kind, delaySeconds })
   }
 
   get size(): number {

@@ -3,7 +3,8 @@
  * `POST /queue/deliver` per message → a partial batch response. It holds no database connection:
  * each message names an outbox row, and the work runs inside the app, in a request scope — a
  * Worker, the Lambda HTTP API, a Node server, or the same Lambda through `app.fetch`.
- * - `done` / `duplicate` / `unknown` / `dead` / `deferred` → success (SQS deletes the message);
+ * - `done` / `duplicate` / `unknown` / `dead` / `deferred` / `postponed` → success (SQS deletes the
+ *   message; a postponed row is published again by the app, after its wait);
  * - `retry` → failure, and the message's visibility is set to the backoff (≤ 900 s);
  * - the app unreachable or answering an error → failure at the queue's own visibility timeout.
  * After `maxReceiveCount` failures SQS moves the message to the DLQ.

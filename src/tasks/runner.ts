@@ -18,6 +18,20 @@ import type { EnqueueOptions, ScheduleEntry, TaskFn } from './types.js'
 export const LEASE_MARGIN_MS = 10_000
 /** `overlap: queue` waits this long at most for a running occurrence to finish. */
 const QUEUE_WAIT_MS = 10_000
+/** How often a waiting trigger asks for the lease again. */
+const LEASE_POLL_MS = 100
+
+/** Another run holds the task's lease: 409 `task_running`, with when that lease ends at the latest. */
+export class TaskRunningError extends AppError {
+  constructor(
+    readonly task: string,
+    readonly holderRunId: string,
+    readonly holder: string,
+    readonly expiresAt: string,
+  ) {
+    super(409, 'task_running', `${task} is already running (run ${holderRunId} on ${holder}, lease until ${expiresAt})`, [{ path: 'runId', message: holderRunId }])
+  }
+}
 
 export interface PreparedTask {
   entry: ScheduleEntry
@@ -44,25 +58,32 @@ export interface RunOutcome {
 
 export async function runTrigger(
   prepared: PreparedTask,
-  request: { db: Db; scheduledAt: Date; trigger: string; holder: string; logger: Logger; outbox: Outbox; queueEnabled?: boolean },
+  request: {
+    db: Db
+    scheduledAt: Date
+    trigger: string
+    holder: string
+    logger: Logger
+    outbox: Outbox
+    queueEnabled?: boolean
+    /** Wait this long for a held lease before giving up (`overlap: queue` waits 10 s whatever this says). */
+    leaseWaitMs?: number
+  },
 ): Promise<RunOutcome> {
   const { entry, cron, run, budgetMs } = prepared
   const { db, scheduledAt, logger, outbox } = request
-  const enqueue = (task: string, options: EnqueueOptions = {}) =>
-    outbox.add(db, { kind: 'task', payload: { task, scheduledAt: (options.scheduledAt ?? new Date()).toISOString() }, delaySeconds: options.delaySeconds })
+  const enqueue = (task: string, options: EnqueueOptions = {}, coalesceKey?: string) =>
+    outbox.add(db, { kind: 'task', payload: { task, scheduledAt: (options.scheduledAt ?? new Date()).toISOString() }, delaySeconds: options.delaySeconds, coalesceKey })
   const runId = crypto.randomUUID()
   const budget = createBudget(budgetMs)
 
+  const waitUntil = budget.deadline - budgetMs + (entry.overlap === 'queue' ? QUEUE_WAIT_MS : (request.leaseWaitMs ?? 0))
   let lease = await takeLease(db, entry.name, runId, request.holder, budgetMs + LEASE_MARGIN_MS)
-  while (!lease.taken && entry.overlap === 'queue' && budget.deadline - budgetMs + QUEUE_WAIT_MS > Date.now()) {
-    await pause(250, budget)
+  while (!lease.taken && waitUntil > Date.now()) {
+    await pause(LEASE_POLL_MS, budget)
     lease = await takeLease(db, entry.name, runId, request.holder, budgetMs + LEASE_MARGIN_MS)
   }
-  if (!lease.taken) {
-    throw new AppError(409, 'task_running', `${entry.name} is already running (run ${lease.holderRunId} on ${lease.holder}, lease until ${lease.expiresAt})`, [
-      { path: 'runId', message: lease.holderRunId },
-    ])
-  }
+  if (!lease.taken) throw new TaskRunningError(entry.name, lease.holderRunId, lease.holder, lease.expiresAt)
 
   try {
     const { toRun, skipped } = await planCatchUp(db, prepared, scheduledAt)
@@ -89,8 +110,8 @@ export async function runTrigger(
       if (isCurrent) {
         const { processed, more, ...rest } = result
         Object.assign(outcome, { processed, more, result: rest })
-        // Work left over: an immediate continuation through the queue, or the next occurrence.
-        if (more && request.queueEnabled) outcome.continuation = await enqueue(entry.name)
+        // Work left over: an immediate continuation through the queue (one pending at most), or the next occurrence.
+        if (more && request.queueEnabled) outcome.continuation = await enqueue(entry.name, {}, continuationKey(entry.name))
       } else {
         outcome.caughtUp++
       }
@@ -101,6 +122,9 @@ export async function runTrigger(
     await releaseLease(db, entry.name, runId).catch((err: Error) => logger.warn('lease release failed', { task: entry.name, error: err.message }))
   }
 }
+
+/** Continuations of one task coalesce: while one is pending, another is that one. */
+export const continuationKey = (task: string) => `continuation:${task}`
 
 /** Which missed occurrences (between the last one on record and this one) to run, and which to skip. */
 async function planCatchUp(db: Db, prepared: PreparedTask, scheduledAt: Date): Promise<{ toRun: Date[]; skipped: Date[] }> {

@@ -2,7 +2,7 @@
  * The queue path end to end on loopback: outbox → fauxqs (a real SQS wire API) → the SQS consumer
  * handler (functions/sqs-consumer.ts) → signed POST /queue/deliver on a Node server → Postgres.
  */
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
+import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { schedules } from '../../cron/schedules.js'
 import { createConsumer, type SqsEvent } from '../../functions/sqs-consumer.js'
@@ -10,6 +10,7 @@ import { queueUrlFromArn } from '../../src/queue/sqs-batch.js'
 import { startNodeServer, type NodeServer } from '../../functions/node.js'
 import { loadConfig } from '../../src/config.js'
 import { memoryLogger, silentLogger } from '../../src/logger.js'
+import { leaseWaitSeconds } from '../../src/tasks/queue-handler.js'
 import { taskRequest } from '../../src/tasks/trigger.js'
 import type { ScheduleEntry } from '../../src/tasks/types.js'
 import { startSqsPoller } from '../../tools/lib/sqs-poller.js'
@@ -45,6 +46,21 @@ const entries: ScheduleEntry[] = [
       ran.push(ctx.scheduledAt.toISOString())
       return { processed: 1, more: false }
     },
+  },
+  {
+    name: 'serial',
+    cron: '0 0 * * *',
+    description: 'takes 400 ms, so runs delivered at once meet its lease',
+    task: () => async () => {
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      return { processed: 1, more: false }
+    },
+  },
+  {
+    name: 'chunked',
+    cron: '0 0 * * *',
+    description: 'always has more to do',
+    task: () => async () => ({ processed: 1, more: true }),
   },
   {
     name: 'broken',
@@ -108,13 +124,75 @@ describe('outbox → SQS → consumer → /queue/deliver', () => {
     const ids = [] as string[]
     for (let i = 0; i < 10; i++) ids.push(await taskRow(i % 4 === 1 ? 'broken' : 'echo'))
     const event: SqsEvent = { Records: ids.map(record) }
-    // One at a time: deliveries of one task at once would meet its lease (and be retried, by design).
-    const { batchItemFailures } = await createConsumer({ appBaseUrl: server.url, signingSecret: TEST_SIGNING_SECRET, concurrency: 1, logger: silentLogger })(event)
+    // All at once: the runs of one task wait for each other's lease, which is not a failure.
+    const { batchItemFailures } = await createConsumer({ appBaseUrl: server.url, signingSecret: TEST_SIGNING_SECRET, logger: silentLogger })(event)
     expect(batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-5' }, { itemIdentifier: 'm-9' }])
     const statuses = (await db.observer.query(`SELECT id, status FROM outbox WHERE id = ANY($1)`, [ids])).rows
     expect(statuses.filter((r) => r.status === 'pending')).toHaveLength(3)
     expect(statuses.filter((r) => r.status === 'done')).toHaveLength(7)
   })
+
+  it('runs 12 queued runs of one task delivered at once without spending their attempts: all done, 0 dead, 0 DLQ', async () => {
+    // This queue sends a message to the DLQ on its 2nd receive and a row dies on its 2nd attempt:
+    // a lease wait counted as a failure shows here at once.
+    const ids = [] as string[]
+    for (let i = 0; i < 12; i++) ids.push(await taskRow('serial'))
+    await sqs.sqs.send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: ids.slice(0, 10).map((id, n) => ({ Id: String(n), MessageBody: JSON.stringify({ id, kind: 'task' }) })) }))
+    await sqs.sqs.send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: ids.slice(10).map((id, n) => ({ Id: String(n), MessageBody: JSON.stringify({ id, kind: 'task' }) })) }))
+    const rows = () => db.observer.query<{ status: string; attempts: number; lease_waits: number }>(`SELECT status, attempts, lease_waits FROM outbox WHERE id = ANY($1)`, [ids])
+    const poller = startSqsPoller(sqs.sqs, sqs.queueUrl, consumer())
+    const started = performance.now()
+    try {
+      await waitFor(async () => (await rows()).rows.every((r) => r.status !== 'pending' && r.status !== 'processing'), 40_000, 200)
+    } finally {
+      await poller.stop()
+    }
+    const final = (await rows()).rows
+    const waits = final.reduce((n, r) => n + r.lease_waits, 0)
+    console.log(`[queue] 12 runs of one 400 ms task delivered at once: done in ${Math.round(performance.now() - started)} ms, ${waits} lease waits, 0 attempts spent on them`)
+    expect(final.map((r) => r.status)).toEqual(Array(12).fill('done'))
+    expect(final.map((r) => r.attempts)).toEqual(Array(12).fill(1))
+    expect(waits).toBeGreaterThan(0) // they did collide: 12 × 400 ms cannot fit in one 2 s wait
+    const dlq = await sqs.sqs.send(new ReceiveMessageCommand({ QueueUrl: sqs.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))
+    expect(dlq.Messages ?? []).toEqual([])
+    const runs = await db.observer.query(`SELECT status, count(*)::int AS n FROM task_runs WHERE task = 'serial' GROUP BY status`)
+    expect(runs.rows).toEqual([{ status: 'succeeded', n: 12 }])
+  }, 60_000)
+
+  it('waits for a held lease about as long as it has left: 1 s, 2 s, 4 s… never past its end, never past 15 min', () => {
+    const now = Date.parse('2026-12-01T00:00:00Z')
+    const inS = (s: number) => new Date(now + s * 1000).toISOString()
+    expect([0, 1, 2, 3, 5].map((w) => leaseWaitSeconds(inS(40), w, now))).toEqual([1, 2, 4, 8, 32])
+    expect(leaseWaitSeconds(inS(40), 6, now)).toBe(40)
+    expect(leaseWaitSeconds(inS(-5), 3, now)).toBe(1) // expired: take it over now
+    expect(leaseWaitSeconds(inS(7200), 40, now)).toBe(900)
+  })
+
+  it('coalesces continuations of one task: while one is pending, another is that one', async () => {
+    const first = (await (await trigger('chunked', new Date('2026-09-03T00:00:00Z'))).json()) as { more: boolean; continuation: string }
+    const second = (await (await trigger('chunked', new Date('2026-09-03T00:01:00Z'))).json()) as { more: boolean; continuation: string }
+    expect(first.more && second.more).toBe(true)
+    expect(second.continuation).toBe(first.continuation)
+    const pending = await db.observer.query(`SELECT id FROM outbox WHERE coalesce_key = 'continuation:chunked' AND status = 'pending'`)
+    expect(pending.rows).toEqual([{ id: first.continuation }])
+
+    // A continuation that has to wait, while a newer one is pending, is done: the newer one does its work.
+    await db.observer.query(`INSERT INTO task_leases VALUES ('chunked', gen_random_uuid(), 'elsewhere', now(), now() + interval '1 hour')
+      ON CONFLICT (task) DO UPDATE SET run_id = EXCLUDED.run_id, holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at`)
+    const delivering = consumer()({ Records: [record(first.continuation, 0)] })
+    await waitFor(async () => (await db.observer.query(`SELECT status FROM outbox WHERE id = $1`, [first.continuation])).rows[0].status === 'processing', 2000, 20)
+    const newer = (await db.observer.query(`INSERT INTO outbox (kind, payload, coalesce_key) VALUES ('task', '{"task":"chunked"}', 'continuation:chunked') RETURNING id`)).rows[0].id
+    expect(await delivering).toEqual({ batchItemFailures: [] })
+    expect((await db.observer.query(`SELECT status, attempts, last_error FROM outbox WHERE id = $1`, [first.continuation])).rows[0]).toEqual({ status: 'done', attempts: 1, last_error: 'coalesced with a pending row' })
+    // Without a newer one, it goes back to pending with the attempt given back, and comes back after the wait.
+    await db.observer.query(`UPDATE outbox SET status = 'dead' WHERE id = $1`, [newer])
+    const again = await taskRow('chunked')
+    expect(await consumer()({ Records: [record(again, 1)] })).toEqual({ batchItemFailures: [] })
+    const row = (await db.observer.query(`SELECT status, attempts, lease_waits, next_attempt_at > now() AS later FROM outbox WHERE id = $1`, [again])).rows[0]
+    expect(row).toEqual({ status: 'pending', attempts: 0, lease_waits: 1, later: true })
+    await db.observer.query(`UPDATE task_leases SET expires_at = now() WHERE task = 'chunked'`)
+    await db.observer.query(`UPDATE outbox SET status = 'dead' WHERE id = $1`, [again])
+  }, 20_000)
 
   it('reports the whole batch failed when the app is unreachable, and loses nothing', async () => {
     const ids = [await taskRow('echo'), await taskRow('echo')]
