@@ -21,6 +21,8 @@ export interface DbConfig {
   maxLifetimeS: number
   /** Upper bound on connecting *and* on waiting for a free pooled connection. @default 2000 */
   connectTimeoutMs: number
+  /** A pooled connection idle this long answers `SELECT 1` (within half the connect timeout) before a request gets it. @default 1000 */
+  checkIdleAfterMs: number
   /** Server-side `statement_timeout`; 0 disables. @default 20000 */
   statementTimeoutMs: number
   /** A connection held longer than this logs a leak warning with its acquisition site. @default 10000 */
@@ -289,6 +291,7 @@ const envSchema = z.object({
   DB_IDLE_TIMEOUT_MS: int(1, 24 * 3600_000),
   DB_MAX_LIFETIME_S: int(0, 7 * 24 * 3600),
   DB_CONNECT_TIMEOUT_MS: int(1, 120_000),
+  DB_CHECK_IDLE_AFTER_MS: int(0, 24 * 3600_000),
   DB_STATEMENT_TIMEOUT_MS: int(0, 24 * 3600_000),
   DB_LEAK_WARN_MS: int(1, 24 * 3600_000),
   DB_APPLICATION_NAME: z.preprocess(
@@ -417,6 +420,7 @@ export function loadConfig(env: Env, platform: Platform): Config {
       idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS ?? 10_000,
       maxLifetimeS: e.DB_MAX_LIFETIME_S ?? 3600,
       connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS ?? 2000,
+      checkIdleAfterMs: e.DB_CHECK_IDLE_AFTER_MS ?? 1000,
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS ?? 20_000,
       leakWarnMs: e.DB_LEAK_WARN_MS ?? 10_000,
       applicationName: e.DB_APPLICATION_NAME ?? 'lowtide',

@@ -33,6 +33,8 @@ export class ConnectionMetrics {
   acquires = 0
   timeouts = 0
   leakWarnings = 0
+  /** Pooled connections found dead at checkout (idle check) and replaced before a request got them. */
+  staleReplaced = 0
   private waitTotal = 0
   private waitMax = 0
   private holdTotal = 0
@@ -107,6 +109,7 @@ export class ConnectionMetrics {
       holdMs: { avg: round(this.releases ? this.holdTotal / this.releases : 0), max: round(this.holdMax) },
       timeouts: this.timeouts,
       leakWarnings: this.leakWarnings,
+      staleReplaced: this.staleReplaced,
     }
   }
 

@@ -113,6 +113,16 @@ export class RequestScope implements Db {
     }
   }
 
+  yieldConnection(): Promise<void> | void {
+    const lease = this.lease
+    if (!lease || this.source.mode !== 'pool' || this.closed !== undefined || this.transactionOpen || this.inFlight > 0) return
+    const poisoned = this.poisoned
+    this.lease = undefined
+    this.acquiring = undefined
+    this.poisoned = false
+    return lease.release(poisoned)
+  }
+
   /** The connection's state is unknown (e.g. a failed ROLLBACK): close it at the end instead of pooling it. */
   poison(): void {
     this.poisoned = true

@@ -28,6 +28,9 @@ export class Transaction implements Db {
     return this.withTransaction((tx) => runInOrder(tx, statements))
   }
 
+  /** A transaction keeps its connection until it ends. */
+  yieldConnection(): void {}
+
   async withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (this.childOpen) throw new Error('a nested transaction is already open on this handle')
     this.childOpen = true

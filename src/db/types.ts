@@ -21,6 +21,13 @@ export interface Db extends Queryable {
    * `neon-http`, BEGIN … COMMIT (a savepoint inside a transaction) on a connection otherwise.
    */
   batch(statements: readonly Statement[]): Promise<QueryResult[]>
+  /**
+   * Gives a pooled connection back while this work waits (a task run waiting for its lease), so a
+   * sleeper holds no pool slot; the next statement takes one again. Nothing happens inside a
+   * transaction, with a statement running, without a connection, or with a connection per request
+   * (closing and reopening it would cost more than it frees).
+   */
+  yieldConnection(): Promise<void> | void
 }
 
 export interface Statement {
@@ -67,11 +74,15 @@ export interface PoolStats {
   holdMs: { avg: number; max: number }
   timeouts: number
   leakWarnings: number
+  /** Pooled connections found dead before use (a frozen process, a forgotten connection) and replaced. */
+  staleReplaced: number
 }
 
 /** Where connections come from: a shared pool, or one connection per request. */
 export interface ConnectionSource {
   readonly name: string
+  /** A shared pool (a connection given back is reused), or a connection opened and closed per request. */
+  readonly mode: 'pool' | 'per-request'
   /** Set when single statements can run without a connection (`neon-http`). */
   readonly statements?: StatementChannel
   /** `label` names the acquirer (route, task) in metrics and leak warnings. */

@@ -80,6 +80,8 @@ export async function runTrigger(
   const waitUntil = budget.deadline - budgetMs + (entry.overlap === 'queue' ? QUEUE_WAIT_MS : (request.leaseWaitMs ?? 0))
   let lease = await takeLease(db, entry.name, runId, request.holder, budgetMs + LEASE_MARGIN_MS)
   while (!lease.taken && waitUntil > Date.now()) {
+    // Waiting holds no connection: runs queued behind one task must not starve the pool.
+    await db.yieldConnection()
     await pause(LEASE_POLL_MS, budget)
     lease = await takeLease(db, entry.name, runId, request.holder, budgetMs + LEASE_MARGIN_MS)
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
+import { createConnectionSource } from '../../src/db/connections.js'
 import { createPoolSource } from '../../src/db/drivers/pool.js'
 import { DbUnavailableError, ScopeClosedError } from '../../src/db/errors.js'
 import { RequestScope } from '../../src/db/scope.js'
@@ -44,6 +45,38 @@ describe('request scope', () => {
     await scope.end()
     expect(checkedOut(source)).toBe(0)
     expect(source.stats().idle).toBe(1)
+    await source.end()
+  })
+
+  it('gives a pooled connection back while the work waits, and takes one again for the next statement — never inside a transaction', async () => {
+    const { source } = pool()
+    const scope = new RequestScope(source)
+    await scope.query('SELECT 1')
+    expect(checkedOut(source)).toBe(1)
+    await scope.yieldConnection()
+    expect(checkedOut(source)).toBe(0)
+    await scope.query('SELECT 1')
+    expect([checkedOut(source), source.stats().acquires]).toEqual([1, 2])
+    await scope.withTransaction(async (tx) => {
+      await tx.query('SELECT 1')
+      await scope.yieldConnection()
+      await tx.yieldConnection()
+      expect(checkedOut(source)).toBe(1)
+      await tx.query('SELECT 1') // still the transaction's connection
+    })
+    await scope.end()
+    expect(checkedOut(source)).toBe(0)
+    await source.end()
+  })
+
+  it('keeps a per-request connection while the work waits (closing and reopening costs more than it frees)', async () => {
+    const config = loadConfig({ DATABASE_URL: db.url, DB_APPLICATION_NAME: uniqueAppName('scope'), DB_CONNECTION_MODE: 'per-request' }, 'node')
+    const source = createConnectionSource(config.db, db.url, memoryLogger())
+    const scope = new RequestScope(source)
+    await scope.query('SELECT 1')
+    await scope.yieldConnection()
+    expect([source.stats().total, source.stats().acquires]).toEqual([1, 1])
+    await scope.end()
     await source.end()
   })
 

@@ -17,6 +17,7 @@ export class StatementLog {
     const log = this.statements
     return {
       name: inner.name,
+      mode: inner.mode,
       cancel: (client) => inner.cancel((client as { inner?: Lease['client'] }).inner ?? client),
       stats: () => inner.stats(),
       end: () => inner.end(),

@@ -6,7 +6,10 @@
  * - `stall()` stops forwarding bytes both ways without closing anything (a network that hangs),
  *   `resume()` lets them through again;
  * - `blackhole()` drops the current connections silently — nothing is forwarded and nothing is
- *   ever closed, as when a NAT or a frozen Lambda's peer forgets them; new connections work;
+ *   ever closed, as when a route dies; new connections work;
+ * - `forget()` drops them as a NAT gateway or a server that gave up on a frozen Lambda does: the
+ *   server side is closed, the client hears nothing until it writes, and then gets an RST
+ *   (`read ECONNRESET` on the first query after the thaw); new connections work;
  * - `refuse(true)` closes new connections at once (the server is gone).
  * Development and tests only: it is a loop of sockets, never runtime code.
  */
@@ -22,6 +25,7 @@ export interface FaultProxy {
   stall(): void
   resume(): void
   blackhole(): void
+  forget(): void
   refuse(on: boolean): void
   close(): Promise<void>
 }
@@ -34,6 +38,7 @@ interface Pair {
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   const pairs = new Set<Pair>()
   const holes = new Set<Pair>()
+  const forgotten = new Set<Pair>()
   let stalled = false
   let refusing = false
 
@@ -50,6 +55,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     for (const [from, to] of [[client, server], [server, client]] as const) {
       from.on('data', (chunk) => {
         if (holes.has(pair)) return // swallowed
+        if (forgotten.has(pair)) return void client.resetAndDestroy()
         if (!to.write(chunk)) from.pause()
       })
       to.on('drain', () => {
@@ -57,7 +63,8 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       })
       from.on('error', () => undefined)
       from.on('close', () => {
-        if (!holes.has(pair)) end()
+        if (forgotten.has(pair) && from === client) forgotten.delete(pair)
+        if (!holes.has(pair) && !forgotten.has(pair)) end()
       })
     }
     if (stalled) {
@@ -114,16 +121,24 @@ export async function startFaultProxy(target: { host: string; port: number }): P
         pair.server.resume()
       }
     },
+    forget() {
+      for (const pair of [...pairs]) {
+        pairs.delete(pair)
+        forgotten.add(pair)
+        pair.server.destroy()
+      }
+    },
     refuse(on) {
       refusing = on
     },
     async close() {
-      for (const pair of [...pairs, ...holes]) {
+      for (const pair of [...pairs, ...holes, ...forgotten]) {
         pair.client.destroy()
         pair.server.destroy()
       }
       pairs.clear()
       holes.clear()
+      forgotten.clear()
       await new Promise<void>((resolve) => proxy.close(() => resolve()))
     },
   }

@@ -28,6 +28,7 @@ export function createPerRequestSource(
 
   return {
     name,
+    mode: 'per-request',
     async acquire(label?: string): Promise<Lease> {
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
       const startedAt = metrics.beforeAcquire({ total: open.size, idle: 0, waiting: 0, max: Number.POSITIVE_INFINITY })
@@ -69,7 +70,8 @@ export function createPerRequestSource(
         },
       }
     },
-    cancel: (client: PgClientLike) => factory.cancel(clientOptions, client),
+    // Bounded whatever the driver does: the scope waits for the cancel before it lets go of the connection.
+    cancel: (client: PgClientLike) => settleWithin(factory.cancel(clientOptions, client), db.connectTimeoutMs),
     stats(): PoolStats {
       return {
         name,

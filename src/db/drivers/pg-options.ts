@@ -26,6 +26,8 @@ export function pgClientOptions(db: DbConfig, connectionString: string): pg.Clie
  * Cancel whatever `client` is running, with PostgreSQL's cancel request: a separate short-lived
  * socket carrying the backend's pid and secret key. It needs no pooled connection, so it works
  * when the pool is exhausted, and `pg` opens it with the platform's socket (Node or Workers).
+ * Bounded by the connect timeout: on a network that holds every byte, the caller (a request scope
+ * giving its connection back) must not wait for the server's answer forever.
  */
 export function cancelRunningStatement(options: pg.ClientConfig, client: PgClientLike): Promise<void> {
   if (client.processID == null || client.secretKey == null) return Promise.resolve()
@@ -34,7 +36,14 @@ export function cancelRunningStatement(options: pg.ClientConfig, client: PgClien
   // `connection` is pg's wire-protocol object; `cancel()` sends CancelRequest once the socket is up.
   const con = (canceller as unknown as { connection: CancelConnection }).connection
   return new Promise<void>((resolve) => {
-    const done = () => resolve()
+    const timer = setTimeout(() => {
+      con.stream?.destroy()
+      done()
+    }, options.connectionTimeoutMillis || 2000)
+    const done = () => {
+      clearTimeout(timer)
+      resolve()
+    }
     con.once('connect', () => con.cancel(processID, secretKey))
     con.once('end', done)
     con.once('error', done)
@@ -45,6 +54,7 @@ export function cancelRunningStatement(options: pg.ClientConfig, client: PgClien
 }
 
 interface CancelConnection {
+  stream?: { destroy(): void }
   once(event: 'connect' | 'end' | 'error', fn: () => void): void
   connect(portOrPath: number | string, host?: string): void
   cancel(processID: number, secretKey: number): void
