@@ -4,63 +4,38 @@
  * Gateway's event shape, and the `tasks` function through Lambda's own Invoke API. Values that only
  * CloudFormation resolves (`!Ref OutboxQueue`) arrive as "[object Object]": routes must not care.
  */
-import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../../tools/lib/free-port.js'
 import { freshDatabase, type TestDatabase } from '../helpers/db.js'
 import { TEST_OPS_TOKEN } from '../helpers/app.js'
 import { TEST_SIGNING_SECRET } from '../helpers/tasks.js'
-import { serviceCopy, spawnServerless } from '../helpers/osls.js'
+import { serviceCopy, startOffline, type Offline } from '../helpers/osls.js'
 import { scheduleInput } from '../helpers/lambda-events.js'
 
 let db: TestDatabase
 let dir: string
-let offline: ChildProcess
-let output = ''
-let base = ''
-let lambdaBase = ''
+let offline: Offline
 
 beforeAll(async () => {
   db = await freshDatabase()
   dir = await serviceCopy()
-  const [httpPort, lambdaPort] = [await freePort(), await freePort()]
-  offline = spawnServerless(
-    dir,
-    ['offline', '--stage', 'local', '--region', 'eu-west-1', '--host', '127.0.0.1', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--noSponsor',
-      '--param', `databaseUrl=${db.url}`, '--param', `opsToken=${TEST_OPS_TOKEN}`, '--param', `taskSigningSecret=${TEST_SIGNING_SECRET}`],
-    {},
-  )
-  offline.stdout!.on('data', (d) => (output += d))
-  offline.stderr!.on('data', (d) => (output += d))
-  const started = Date.now()
-  while (!output.includes('Server ready')) {
-    if (offline.exitCode !== null || Date.now() - started > 60_000) throw new Error(`serverless offline did not start:\n${output}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  base = `http://127.0.0.1:${httpPort}`
-  lambdaBase = `http://127.0.0.1:${lambdaPort}`
+  offline = await startOffline(dir, { databaseUrl: db.url, opsToken: TEST_OPS_TOKEN, taskSigningSecret: TEST_SIGNING_SECRET })
 }, 90_000)
 
 afterAll(async () => {
-  if (offline && offline.exitCode === null) {
-    const exited = new Promise((r) => offline.once('exit', r))
-    offline.kill('SIGINT')
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
-    if (offline.exitCode === null) offline.kill('SIGKILL')
-  }
+  await offline?.stop()
   if (dir) fs.rmSync(dir, { recursive: true, force: true })
   await db?.drop()
 })
 
 async function call(path: string, init: RequestInit = {}) {
-  const res = await fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init.headers } })
+  const res = await fetch(`${offline.httpBase}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init.headers } })
   return { status: res.status, json: (await res.json()) as Record<string, any> }
 }
 
 /** Lambda's Invoke API, as `aws lambda invoke` and the SDK call it. */
 async function invoke(functionName: string, payload: unknown) {
-  const res = await fetch(`${lambdaBase}/2015-03-31/functions/${functionName}/invocations`, { method: 'POST', body: JSON.stringify(payload) })
+  const res = await fetch(`${offline.lambdaBase}/2015-03-31/functions/${functionName}/invocations`, { method: 'POST', body: JSON.stringify(payload) })
   return { status: res.status, functionError: res.headers.get('x-amz-function-error'), body: (await res.json()) as Record<string, any> }
 }
 
@@ -85,7 +60,7 @@ describe('the Lambda artifacts under serverless-offline', () => {
     const ready = await call('/readyz', { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } })
     expect(ready.status).toBe(200)
     expect(ready.json.queue).toEqual({ enabled: false, reason: expect.stringMatching(/^SQS_QUEUE_URL is not an http\(s\) URL \(got "\[object Object\]"\): queue disabled/) })
-    expect(output).toMatch(/"level":"warn","msg":"SQS_QUEUE_URL is not an http\(s\) URL/)
+    expect(offline.output()).toMatch(/"level":"warn","msg":"SQS_QUEUE_URL is not an http\(s\) URL/)
   })
 
   it('runs a scheduled task through the tasks function, and fails the invocation of an unknown one', async () => {

@@ -54,7 +54,8 @@ export async function useNeonProxyIfAsked(): Promise<void> {
   neonServers ??= startNeonServers(neonDriver)
   neonEnv = await neonServers
 }
-async function startNeonServers(driver: 'neon-ws' | 'neon-http'): Promise<Env> {
+/** The local stand-ins Neon's driver `driver` needs, and the env that points the app at them. */
+export async function startNeonServers(driver: 'neon-ws' | 'neon-http'): Promise<Env> {
   const proxy = await (await import('../../tools/lib/neon-proxy.js')).startNeonProxy()
   const env: Env = {
     DB_DRIVER: driver,

@@ -2,7 +2,7 @@
  * The queue path end to end on loopback: outbox → fauxqs (a real SQS wire API) → the SQS consumer
  * handler (functions/sqs-consumer.ts) → signed POST /queue/deliver on a Node server → Postgres.
  */
-import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { schedules } from '../../cron/schedules.js'
 import { createConsumer, type SqsEvent } from '../../functions/sqs-consumer.js'
@@ -16,6 +16,7 @@ import type { ScheduleEntry } from '../../src/tasks/types.js'
 import { startSqsPoller } from '../../tools/lib/sqs-poller.js'
 import { TEST_ENV } from '../helpers/app.js'
 import { freshDatabase, waitFor, type TestDatabase } from '../helpers/db.js'
+import { deliverAtOnce } from '../helpers/contention.js'
 import { startLocalSqs, type LocalSqs } from '../helpers/fauxqs.js'
 import { TEST_SIGNING_SECRET } from '../helpers/tasks.js'
 import { TEST_QUEUE_ARN } from '../helpers/lambda-events.js'
@@ -137,24 +138,13 @@ describe('outbox → SQS → consumer → /queue/deliver', () => {
     // a lease wait counted as a failure shows here at once.
     const ids = [] as string[]
     for (let i = 0; i < 12; i++) ids.push(await taskRow('serial'))
-    await sqs.sqs.send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: ids.slice(0, 10).map((id, n) => ({ Id: String(n), MessageBody: JSON.stringify({ id, kind: 'task' }) })) }))
-    await sqs.sqs.send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: ids.slice(10).map((id, n) => ({ Id: String(n), MessageBody: JSON.stringify({ id, kind: 'task' }) })) }))
-    const rows = () => db.observer.query<{ status: string; attempts: number; lease_waits: number }>(`SELECT status, attempts, lease_waits FROM outbox WHERE id = ANY($1)`, [ids])
-    const poller = startSqsPoller(sqs.sqs, sqs.queueUrl, consumer())
-    const started = performance.now()
-    try {
-      await waitFor(async () => (await rows()).rows.every((r) => r.status !== 'pending' && r.status !== 'processing'), 40_000, 200)
-    } finally {
-      await poller.stop()
-    }
-    const final = (await rows()).rows
-    const waits = final.reduce((n, r) => n + r.lease_waits, 0)
-    console.log(`[queue] 12 runs of one 400 ms task delivered at once: done in ${Math.round(performance.now() - started)} ms, ${waits} lease waits, 0 attempts spent on them`)
-    expect(final.map((r) => r.status)).toEqual(Array(12).fill('done'))
-    expect(final.map((r) => r.attempts)).toEqual(Array(12).fill(1))
+    const { rows, dlq, ms } = await deliverAtOnce(db.observer, sqs, consumer(), ids, 40_000)
+    const waits = rows.reduce((n, r) => n + r.lease_waits, 0)
+    console.log(`[queue] 12 runs of one 400 ms task delivered at once: done in ${Math.round(ms)} ms, ${waits} lease waits, 0 attempts spent on them`)
+    expect(rows.map((r) => r.status)).toEqual(Array(12).fill('done'))
+    expect(rows.map((r) => r.attempts)).toEqual(Array(12).fill(1))
     expect(waits).toBeGreaterThan(0) // they did collide: 12 × 400 ms cannot fit in one 2 s wait
-    const dlq = await sqs.sqs.send(new ReceiveMessageCommand({ QueueUrl: sqs.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))
-    expect(dlq.Messages ?? []).toEqual([])
+    expect(dlq).toBe(0)
     const runs = await db.observer.query(`SELECT status, count(*)::int AS n FROM task_runs WHERE task = 'serial' GROUP BY status`)
     expect(runs.rows).toEqual([{ status: 'succeeded', n: 12 }])
   }, 60_000)

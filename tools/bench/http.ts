@@ -63,7 +63,7 @@ try {
   const profileArgs = (name: string) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}/${name}`] : [])
   const sides: Side[] = [
     { name: 'bare', appName: 'bench-bare', server: await startServerProcess(here('./bare-server.ts'), env('bench-bare'), profileArgs('bare')), runs: [] },
-    { name: 'lowtide', appName: 'bench-lowtide', server: await startServerProcess(here('./lowtide-server.ts'), env('bench-lowtide'), profileArgs('lowtide')), runs: [] },
+    { name: 'lowtide', appName: 'bench-lowtide', server: await startServerProcess(here('../lib/node-server-main.ts'), env('bench-lowtide'), profileArgs('lowtide')), runs: [] },
   ]
 
   const load = (side: Side, amount: number) =>

@@ -3,6 +3,7 @@
  * Postgres refuses to run as root, so as root it runs as the `postgres` user (created if missing),
  * with its data directory under the OS temp dir where that user can write.
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -30,6 +31,14 @@ export interface EmbeddedPostgresHandle {
   dataDir: string
   /** URL of another database on the same server. */
   urlFor(database: string): string
+  /**
+   * Takes the server down as an outage does: `fast` and `immediate` are `pg_ctl stop -m …` (SIGINT,
+   * SIGQUIT to the postmaster), `kill` is `kill -9` of the postmaster and every backend at once.
+   * Resolves once every one of those processes is gone. For the fault suite.
+   */
+  halt(mode: 'fast' | 'immediate' | 'kill'): Promise<void>
+  /** Starts the server again on the same data directory and port (crash recovery included) after `halt`. */
+  restart(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -84,7 +93,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   await pg.start()
   // If this process exits without stopping it (a crash, process.exit), Postgres must not outlive it:
   // an exit listener can only act synchronously, so it signals the postmaster (fast shutdown).
-  const postmasterPid = Number((await fs.readFile(path.join(opts.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0])
+  const readPostmasterPid = async () => Number((await fs.readFile(path.join(opts.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0])
+  let postmasterPid = await readPostmasterPid()
   const lastResort = () => {
     try {
       process.kill(postmasterPid, 'SIGINT')
@@ -100,9 +110,72 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     port,
     dataDir: opts.dataDir,
     urlFor,
+    async halt(mode) {
+      const pids = [postmasterPid, ...(mode === 'kill' ? childrenOf(postmasterPid) : [])]
+      const signal = mode === 'fast' ? 'SIGINT' : mode === 'immediate' ? 'SIGQUIT' : 'SIGKILL'
+      for (const pid of pids) signalProcess(pid, signal)
+      // The backends of a fast or immediate stop end before their postmaster does.
+      const deadline = Date.now() + 30_000
+      while (pids.some(isRunning)) {
+        if (Date.now() > deadline) throw new Error(`postgres (${mode}) still running after 30 s: ${pids.filter(isRunning).join(', ')}`)
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    },
+    async restart() {
+      // A start right after a kill can find the old shared memory still attached for a moment.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await pg.start()
+          break
+        } catch (err) {
+          if (attempt >= 20) throw new Error(`postgres did not restart: ${String(err)}`)
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      }
+      postmasterPid = await readPostmasterPid()
+    },
     async stop() {
       process.off('exit', lastResort)
+      // Halted and never restarted: the library would wait for an exit that already happened.
+      if (!isRunning(postmasterPid)) {
+        if (!opts.persistent) await fs.rm(opts.dataDir, { recursive: true, force: true })
+        return
+      }
       await pg.stop()
     },
   }
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+/** Alive and not a zombie (a killed backend whose parent has not reaped it yet is gone for our purpose). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/** Direct children of `pid` (the postmaster's backends and helpers), from /proc. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === pid) children.push(Number(entry))
+    } catch {
+      // exited while we looked
+    }
+  }
+  return children
 }

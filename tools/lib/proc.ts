@@ -24,28 +24,37 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
-/** Starts a TypeScript server script with tsx and waits for its `{"port":…}` line on stdout. */
-export function startServerProcess(script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<ServerProcess> {
+/**
+ * Starts a TypeScript server script with tsx and waits for its `{"port":…}` line on stdout; every
+ * other stdout line (its log) goes to `onLine`.
+ */
+export function startServerProcess(script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = [], onLine?: (line: string) => void): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise<void>((done) => child.once('exit', () => done()))
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! })
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it listened`)))
     lines.on('line', (line) => {
+      let port: unknown
       try {
-        const { port } = JSON.parse(line) as { port: number }
-        resolve({
-          child,
-          port,
-          pid: child.pid!,
-          stop: () =>
-            new Promise<void>((done) => {
-              child.once('exit', () => done())
-              child.kill('SIGTERM')
-            }),
-        })
+        port = (JSON.parse(line) as { port?: unknown }).port
       } catch {
-        // not the port line
+        port = undefined
       }
+      // Log lines are JSON too: only the one carrying the port counts.
+      if (typeof port !== 'number') return onLine?.(line)
+      resolve({
+        child,
+        port,
+        pid: child.pid!,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGCONT') // a stopped process cannot act on SIGTERM
+            child.kill('SIGTERM')
+          }
+          await exited
+        },
+      })
     })
   })
 }
