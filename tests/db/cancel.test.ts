@@ -8,24 +8,18 @@ import { loadConfig } from '../../src/config.js'
 import { createPoolSource } from '../../src/db/drivers/pool.js'
 import { QUERY_CANCELED } from '../../src/db/errors.js'
 import { silentLogger } from '../../src/logger.js'
-import { startFaultProxy, type FaultProxy } from '../../tools/lib/fault-proxy.js'
-import { freshDatabase, uniqueAppName, type TestDatabase } from '../helpers/db.js'
+import { uniqueAppName } from '../helpers/db.js'
+import { proxiedDatabase, type ProxiedDatabase } from '../helpers/proxied-db.js'
 
-let db: TestDatabase
-let proxy: FaultProxy
+let target: ProxiedDatabase
 beforeAll(async () => {
-  db = await freshDatabase()
-  const target = new URL(db.url)
-  proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port) })
+  target = await proxiedDatabase()
 })
-afterAll(async () => {
-  await proxy.close()
-  await db.drop()
-})
+afterAll(() => target.close())
 
 const source = () => {
-  const config = loadConfig({ DATABASE_URL: proxy.url(db.url), DB_APPLICATION_NAME: uniqueAppName(), DB_CONNECT_TIMEOUT_MS: '500' }, 'node')
-  return createPoolSource({ db: config.db, connectionString: proxy.url(db.url), logger: silentLogger })
+  const config = loadConfig({ DATABASE_URL: target.url, DB_APPLICATION_NAME: uniqueAppName(), DB_CONNECT_TIMEOUT_MS: '500' }, 'node')
+  return createPoolSource({ db: config.db, connectionString: target.url, logger: silentLogger })
 }
 
 it('cancels a running statement', async () => {
@@ -44,15 +38,15 @@ it('gives up on the cancel within the connect timeout when the network holds eve
   const lease = await pool.acquire()
   const running = lease.client.query('SELECT pg_sleep(30)').catch(() => undefined)
   await new Promise((r) => setTimeout(r, 100))
-  proxy.stall()
+  target.proxy.stall()
   try {
     const started = performance.now()
     await pool.cancel(lease.client)
     expect(performance.now() - started).toBeLessThan(1500)
   } finally {
     lease.release(true)
-    proxy.resume()
-    proxy.cut('reset')
+    target.proxy.resume()
+    target.proxy.cut('reset')
     await running
     await pool.end()
   }

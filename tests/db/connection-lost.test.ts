@@ -5,37 +5,20 @@
  * while the statement waits on a lock, so the loss happens mid-statement every time. Runs on each
  * connection mode here, and on Neon's drivers under `npm run test:neon` / `test:neon-http`.
  */
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFaultProxy, type FaultProxy } from '../../tools/lib/fault-proxy.js'
 import { call, json, testApp, type TestApp } from '../helpers/app.js'
-import { freshDatabase, type TestDatabase } from '../helpers/db.js'
+import { lockContacts, proxiedDatabase, type ProxiedDatabase } from '../helpers/proxied-db.js'
 import { seedUser, type SeededUser } from '../helpers/users.js'
 
-let db: TestDatabase
-let proxy: FaultProxy
+let target: ProxiedDatabase
 let user: SeededUser
 let seq = 0
 
 beforeAll(async () => {
-  db = await freshDatabase()
-  const target = new URL(db.url)
-  proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port) })
-  user = await seedUser(db.observer)
+  target = await proxiedDatabase()
+  user = await seedUser(target.db.observer)
 })
-afterAll(async () => {
-  await proxy.close()
-  await db.drop()
-})
-
-/** Holds a lock that makes `INSERT INTO contacts` wait, on a connection that bypasses the proxy. */
-async function lockContacts(): Promise<pg.Client> {
-  const locker = new pg.Client({ connectionString: db.url, application_name: 'lowtide-test-locker' })
-  await locker.connect()
-  await locker.query('BEGIN')
-  await locker.query('LOCK TABLE contacts IN EXCLUSIVE MODE')
-  return locker
-}
+afterAll(() => target.close())
 
 describe.each([
   ['pool', {}],
@@ -43,18 +26,18 @@ describe.each([
 ] as const)('a connection lost mid-request (%s)', (_mode, env) => {
   let t: TestApp
   beforeAll(() => {
-    t = testApp(proxy.url(db.url), { ...env, DB_CONNECT_TIMEOUT_MS: '20000' })
+    t = testApp(target.url, { ...env, DB_CONNECT_TIMEOUT_MS: '20000' })
   })
   afterAll(() => t.close())
   const addContact = () => call(t, '/v1/contacts', json({ email: `c${++seq}@example.com` }, user.auth))
 
   it.each(['reset', 'close'] as const)('answers 503 db_unavailable with Retry-After when the connection is %s, then recovers', async (mode) => {
     expect((await addContact()).status).toBe(201)
-    const locker = await lockContacts()
+    const locker = await lockContacts(target.db.url)
     try {
       const waiting = addContact()
       await new Promise((r) => setTimeout(r, 700))
-      proxy.cut(mode)
+      target.proxy.cut(mode)
       const answer = await waiting
       expect([answer.status, answer.body.error.code, answer.headers.get('retry-after')]).toEqual([503, 'db_unavailable', '1'])
       expect(answer.body.error.message).toMatch(/database/)

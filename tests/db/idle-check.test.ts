@@ -9,8 +9,8 @@ import { loadConfig } from '../../src/config.js'
 import { IdleCheck } from '../../src/db/drivers/idle-check.js'
 import { createPoolSource } from '../../src/db/drivers/pool.js'
 import { memoryLogger } from '../../src/logger.js'
-import { startFaultProxy, type FaultProxy } from '../../tools/lib/fault-proxy.js'
-import { freshDatabase, uniqueAppName, type TestDatabase } from '../helpers/db.js'
+import { uniqueAppName } from '../helpers/db.js'
+import { proxiedDatabase, type ProxiedDatabase } from '../helpers/proxied-db.js'
 
 describe('IdleCheck verdicts', () => {
   let now = 0
@@ -50,22 +50,16 @@ describe('IdleCheck verdicts', () => {
 })
 
 describe('a pool whose idle connections died', () => {
-  let db: TestDatabase
-  let proxy: FaultProxy
+  let target: ProxiedDatabase
   beforeAll(async () => {
-    db = await freshDatabase()
-    const target = new URL(db.url)
-    proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port) })
+    target = await proxiedDatabase()
   })
-  afterAll(async () => {
-    await proxy.close()
-    await db.drop()
-  })
+  afterAll(() => target.close())
 
   const poolThroughProxy = () => {
-    const config = loadConfig({ DATABASE_URL: proxy.url(db.url), DB_APPLICATION_NAME: uniqueAppName(), DB_CHECK_IDLE_AFTER_MS: '100', DB_CONNECT_TIMEOUT_MS: '1000' }, 'node')
+    const config = loadConfig({ DATABASE_URL: target.url, DB_APPLICATION_NAME: uniqueAppName(), DB_CHECK_IDLE_AFTER_MS: '100', DB_CONNECT_TIMEOUT_MS: '1000' }, 'node')
     const logger = memoryLogger()
-    return { source: createPoolSource({ db: config.db, connectionString: proxy.url(db.url), logger }), logger }
+    return { source: createPoolSource({ db: config.db, connectionString: target.url, logger }), logger }
   }
   /** Two connections out at once and back, so the pool holds two idle ones. */
   const holdTwo = async (source: ReturnType<typeof createPoolSource>) => {
@@ -82,7 +76,7 @@ describe('a pool whose idle connections died', () => {
     const { source, logger } = poolThroughProxy()
     try {
       await holdTwo(source)
-      proxy[fault]()
+      target.proxy[fault]()
       await new Promise((r) => setTimeout(r, 150))
       const started = performance.now()
       const lease = await source.acquire()

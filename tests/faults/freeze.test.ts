@@ -11,10 +11,10 @@
 import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFaultProxy, type FaultProxy } from '../../tools/lib/fault-proxy.js'
 import { startServerProcess, type ServerProcess } from '../../tools/lib/proc.js'
 import { TEST_ENV, TEST_OPS_TOKEN } from '../helpers/app.js'
-import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from '../helpers/db.js'
+import { uniqueAppName, waitFor, type TestDatabase } from '../helpers/db.js'
+import { proxiedDatabase, type ProxiedDatabase } from '../helpers/proxied-db.js'
 import { serviceCopy, startOffline, type Offline } from '../helpers/osls.js'
 import { TEST_SIGNING_SECRET } from '../helpers/tasks.js'
 import { seedUser, type SeededUser } from '../helpers/users.js'
@@ -30,21 +30,17 @@ const FAULTS = [
 ] as const
 type Fault = (typeof FAULTS)[number][1]
 
+let proxied: ProxiedDatabase
 let db: TestDatabase
-let proxy: FaultProxy
 let user: SeededUser
 let seq = 0
 
 beforeAll(async () => {
-  db = await freshDatabase()
-  const target = new URL(db.url)
-  proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port) })
+  proxied = await proxiedDatabase()
+  db = proxied.db
   user = await seedUser(db.observer)
 })
-afterAll(async () => {
-  await proxy?.close()
-  await db?.drop()
-})
+afterAll(() => proxied?.close())
 
 const write = (url: string) => timedRequest(`${url}/v1/contacts`, jsonPost({ email: `thaw-${++seq}@example.com` }, user.auth), 30_000)
 const read = (url: string) => timedRequest(`${url}/v1/contacts`, { headers: user.auth }, 30_000)
@@ -68,10 +64,10 @@ async function freezeAndThaw(target: Target, fault: Fault): Promise<Answer[]> {
     if (fault === 'terminated') {
       await db.observer.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`, [target.appName])
     } else if (fault === 'forgotten') {
-      proxy.forget()
+      proxied.proxy.forget()
     } else {
       // Postgres keeps its side open: only the route is dead.
-      proxy.blackhole()
+      proxied.proxy.blackhole()
     }
     if (fault !== 'blackholed') await waitFor(async () => (await db.connections(target.appName)).length === 0, 5000)
     await sleep(FREEZE_MS - 200)
@@ -106,7 +102,7 @@ describe('a frozen Node process wakes to dead pooled connections', () => {
   beforeAll(async () => {
     server = await startServerProcess('tools/lib/node-server-main.ts', {
       ...TEST_ENV,
-      DATABASE_URL: proxy.url(db.url),
+      DATABASE_URL: proxied.url,
       DB_APPLICATION_NAME: appName,
       DB_POOL_MAX: String(POOL_MAX),
       // Longer than the freeze: the pool still holds its connections when the process wakes.
@@ -153,7 +149,7 @@ describe('a frozen Lambda environment (the built artifact in serverless-offline)
     // to run before the first invocation after a thaw; a longer idle timeout (the pool's default is
     // 10 s, many users raise it) leaves the frozen connections in the pool, which is the case to prove.
     dir = await serviceCopy({ appEnvironment: { DB_IDLE_TIMEOUT_MS: '30000' } })
-    offline = await startOffline(dir, { databaseUrl: proxy.url(db.url), opsToken: TEST_OPS_TOKEN, taskSigningSecret: TEST_SIGNING_SECRET })
+    offline = await startOffline(dir, { databaseUrl: proxied.url, opsToken: TEST_OPS_TOKEN, taskSigningSecret: TEST_SIGNING_SECRET })
     const url = offline.httpBase
     target = {
       driver: 'lambda (offline), pool',

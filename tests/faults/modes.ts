@@ -7,7 +7,9 @@
 import type { Env } from '../../src/config.js'
 import { startServerProcess, type ServerProcess } from '../../tools/lib/proc.js'
 import { startNeonServers, TEST_ENV, TEST_OPS_TOKEN } from '../helpers/app.js'
-import { uniqueAppName } from '../helpers/db.js'
+import { uniqueAppName, waitFor } from '../helpers/db.js'
+import { recoveryAfter, sleep, writeStream, type StreamTally } from './load.js'
+import { recordFault, type FaultRow } from './report.js'
 
 export interface DriverMode {
   driver: string
@@ -43,3 +45,48 @@ export async function startDriverModes(databaseUrl: string, env: Env): Promise<D
 
 /** What a mode logged as an unhandled error (a 500): there must be none. */
 export const unhandled = (mode: DriverMode) => mode.log.filter((line) => line.includes('"msg":"unhandled error"'))
+
+/**
+ * Writes from every mode at once (`writeStream`); `inject` breaks something and resolves once it is
+ * whole again; then every mode must write again. Records a summary row per mode (acknowledged
+ * writes counted back with `countAcked`) and returns the tallies, the rows and when the fault ended.
+ */
+export async function writesAcrossFault(
+  modes: DriverMode[],
+  options: { scenario: string; auth: Record<string, string>; writers: number; inject: () => Promise<void>; countAcked: (emails: string[]) => Promise<number> },
+): Promise<{ tallies: StreamTally[]; rows: FaultRow[]; healed: number }> {
+  const tag = options.scenario.replace(/\W+/g, '-')
+  const streams = modes.map((m) => writeStream(m.url, options.auth, { writers: options.writers, tag: `${tag}-${m.appName}`, boundMs: 20_000 }))
+  let tallies: StreamTally[]
+  let healed = Number.NaN
+  try {
+    await waitFor(async () => streams.every((s) => s.tally.acked.length >= 3), 15_000)
+    await options.inject()
+    healed = performance.now()
+    await waitFor(async () => streams.every((s) => recoveryAfter(s.tally, healed) !== undefined), 20_000)
+    await sleep(300)
+  } finally {
+    tallies = await Promise.all(streams.map((s) => s.stop()))
+  }
+  const found = await Promise.all(tallies.map((t) => options.countAcked(t.acked)))
+  const rows = modes.map((mode, i): FaultRow => {
+    const t = tallies[i]!
+    return {
+      scenario: options.scenario,
+      driver: mode.driver,
+      faults: 1,
+      acked: t.acked.length,
+      lost: t.acked.length - found[i]!,
+      http500: t.statuses.get(500) ?? 0,
+      hangs: t.hangs,
+      maxRequestMs: t.maxMs,
+      recoveryMs: recoveryAfter(t, healed),
+    }
+  })
+  rows.forEach(recordFault)
+  console.log(`[faults] ${options.scenario}: ${modes.map((m, i) => `${m.driver} ${JSON.stringify(Object.fromEntries(tallies[i]!.statuses))}`).join('; ')}`)
+  return { tallies, rows, healed }
+}
+
+/** SQL counting which of `emails` are contacts: every acknowledged write must be there. */
+export const COUNT_CONTACTS = `SELECT count(*)::int AS n FROM contacts WHERE email = ANY($1)`

