@@ -31,7 +31,7 @@ export function renderMain(d: DashboardData): Rendered {
       <dt>max</dt><dd data-testid="pool-max">${pool.max}</dd>
       <dt>utilization</dt><dd data-testid="pool-utilization">${pool.utilizationPercent} %</dd>
       <dt>acquires</dt><dd>${pool.acquires} (wait avg ${pool.acquireWaitMs.avg} ms, hold avg ${pool.holdMs.avg} ms)</dd>
-      <dt>timeouts · leak warnings</dt><dd>${pool.timeouts} · ${pool.leakWarnings}</dd>
+      <dt>timeouts · leak warnings · dead ones replaced</dt><dd>${pool.timeouts} · ${pool.leakWarnings} · ${pool.staleReplaced}</dd>
     </dl>
   </section>
   <section><h2>This app's connections</h2>
