@@ -5,14 +5,16 @@
  * `npm run cron:sync`), any HTTP cron, `npm run task`, or the dev clock of `npm start`.
  */
 import { chatAgentSyncRetry } from '../src/domain/accounts/chat-sync.js'
+import { spentVerificationTokens } from '../src/domain/accounts/repo.js'
 import { verificationReminders } from '../src/domain/accounts/verification-reminders.js'
 import { dispatchCampaigns } from '../src/domain/campaigns/dispatch.js'
 import { lowCreditNotices } from '../src/domain/credits/low-credit-notices.js'
-import { outboxSweep } from '../src/queue/sweep.js'
+import type { OutreachServices } from '../src/domain/deps.js'
 import { ledgerCleanup } from '../src/tasks/ledger-cleanup.js'
+import { outboxSweep } from '../src/tasks/outbox-sweep.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 
-export const schedules: readonly ScheduleEntry[] = [
+export const schedules: readonly ScheduleEntry<OutreachServices>[] = [
   {
     name: 'campaign-dispatch',
     cron: '* * * * *',
@@ -47,14 +49,14 @@ export const schedules: readonly ScheduleEntry[] = [
     name: 'outbox-sweep',
     cron: '* * * * *',
     description: 'Republish outbox rows the queue has not delivered in time (or deliver them, without a queue)',
-    task: (deps) => outboxSweep({ publisher: deps.queue.publisher, handlers: deps.queue.handlers, logger: deps.logger, maxAttempts: deps.config.queue.maxAttempts }),
+    task: outboxSweep,
     catchUp: 'skip',
   },
   {
     name: 'ledger-cleanup',
     cron: '30 3 * * *',
     description: 'Prune old task runs, spent rate-limit windows and used verification tokens',
-    task: ledgerCleanup,
+    task: ledgerCleanup([spentVerificationTokens]),
     catchUp: 'once',
   },
 ]

@@ -16,7 +16,7 @@ import type { ConnectionSource } from '../src/db/types.js'
 import { createLogger, type Logger } from '../src/logger.js'
 import { schedules } from '../cron/schedules.js'
 import { publicOnlyFetch, resolveHost } from './public-fetch.js'
-import { createSqsPublisher } from '../src/queue/sqs-sdk-publisher.js'
+import { createSqsPublisher } from './sqs-publisher.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 
 export interface NodeServer {

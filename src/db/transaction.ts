@@ -1,17 +1,22 @@
 /** Transactions on a scope's connection; nesting through the handle uses savepoints. */
-import type { RequestScope } from './scope.js'
 import type { Db, PgClientLike, Queryable, QueryResult, QueryResultRow, Statement } from './types.js'
+
+/** What a transaction needs of its request scope (`RequestScope`): run a statement on its connection, mark that connection unusable. */
+interface StatementRunner {
+  run<R extends QueryResultRow>(client: PgClientLike, text: string, params?: readonly unknown[]): Promise<QueryResult<R>>
+  poison(): void
+}
 
 export class Transaction implements Db {
   private childOpen = false
 
   private constructor(
-    private readonly scope: RequestScope,
+    private readonly scope: StatementRunner,
     private readonly client: PgClientLike,
     private readonly depth: number,
   ) {}
 
-  static async run<T>(scope: RequestScope, client: PgClientLike, fn: (tx: Db) => Promise<T>): Promise<T> {
+  static async run<T>(scope: StatementRunner, client: PgClientLike, fn: (tx: Db) => Promise<T>): Promise<T> {
     return new Transaction(scope, client, 0).enclose(fn)
   }
 

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono'
 import type { Config } from '../config.js'
-import type { AppEnv } from '../http/types.js'
 import type { Logger } from '../logger.js'
 import type { EmailTransport } from './emails/transport.js'
+import type { AppEnv } from './env.js'
 
 /** Rate limits that single routes opt into (the per-IP API limit covers all of `/v1`). */
 export interface RouteLimits {
@@ -12,11 +12,16 @@ export interface RouteLimits {
   campaignStart: MiddlewareHandler<AppEnv>
 }
 
+/** What outreach hands its tasks (besides the runtime's config, logger and queue) and its routes. */
+export interface OutreachServices {
+  email: EmailTransport
+  /** Outbound HTTP (chat agent, email API). */
+  fetch: typeof fetch
+}
+
 /** What domain routes get from `createApp`. */
-export interface DomainDeps {
+export interface DomainDeps extends OutreachServices {
   config: Config
   logger: Logger
-  email: EmailTransport
-  fetch: typeof fetch
   limits: RouteLimits
 }

@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import type { AppDeps } from './types.js'
+import type { HttpConfig, PlatformDeps } from './types.js'
 
 /**
  * The client IP used for rate limits and the ops allow-list.
@@ -10,7 +10,7 @@ import type { AppDeps } from './types.js'
  * that each append the address they saw, so the n-th entry from the right is the first one a
  * client could not have forged.
  */
-export function clientIpResolver(deps: Pick<AppDeps, 'config' | 'clientIp'>): (c: Context) => string | undefined {
+export function clientIpResolver(deps: { config: Pick<HttpConfig, 'trustProxyHops'>; clientIp: PlatformDeps['clientIp'] }): (c: Context) => string | undefined {
   const hops = deps.config.trustProxyHops
   if (hops === 0) return deps.clientIp
   return (c) => {

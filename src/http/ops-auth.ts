@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono'
 import { timingSafeEqualText } from '../crypto.js'
 import { AppError } from '../errors.js'
 import { ipAllowList } from './ip.js'
-import type { AppDeps } from './types.js'
+import type { HttpConfig, PlatformDeps } from './types.js'
 
 /** The token of `Bearer <token>`, or the password of `Basic base64(user:password)` (what a browser sends). */
 function presentedToken(header: string): string | undefined {
@@ -23,7 +23,7 @@ function presentedToken(header: string): string | undefined {
  * a browser: `challenge: 'basic'` makes it ask), or a client IP in `OPS_ALLOW_IPS`.
  * No credentials → 401; a wrong token → 403.
  */
-export function opsAuth(deps: Pick<AppDeps, 'config' | 'clientIp'>, challenge: 'bearer' | 'basic' = 'bearer'): MiddlewareHandler {
+export function opsAuth(deps: { config: Pick<HttpConfig, 'opsToken' | 'opsAllowIps'>; clientIp: PlatformDeps['clientIp'] }, challenge: 'bearer' | 'basic' = 'bearer'): MiddlewareHandler {
   const allowed = ipAllowList(deps.config.opsAllowIps)
   const token = deps.config.opsToken
   return async function opsAuth(c, next) {

@@ -8,7 +8,7 @@ import type { RateLimitRule } from '../config.js'
 import type { Queryable } from '../db/types.js'
 import { AppError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { AppEnv } from './types.js'
+import type { ScopeEnv } from './types.js'
 
 export interface RateLimitResult {
   hits: number
@@ -33,12 +33,12 @@ export async function hitRateLimit(db: Queryable, key: string, rule: RateLimitRu
   return { hits, limit: rule.max, remaining: Math.max(0, rule.max - hits), resetS: Math.max(1, rows[0]!.reset_s), allowed: hits <= rule.max }
 }
 
-export interface RateLimitOptions {
+export interface RateLimitOptions<E extends ScopeEnv = ScopeEnv> {
   /** Part of the stored key: limits with different names count separately. */
   name: string
   rule: RateLimitRule | undefined
   /** Who is counted: the client IP, the user id. `undefined` skips the check. */
-  subject(c: Context<AppEnv>): string | undefined
+  subject(c: Context<E>): string | undefined
   /** When the store cannot answer: `true` answers 503 (auth endpoints), `false` lets the request through. */
   failClosed?: boolean
   logger: Logger
@@ -55,7 +55,7 @@ function rateLimitHeaders(result: RateLimitResult): Record<string, string> {
   }
 }
 
-export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
+export function rateLimit<E extends ScopeEnv = ScopeEnv>(options: RateLimitOptions<E>): MiddlewareHandler<E> {
   const { rule, name, logger } = options
   if (!rule) return (_c, next) => next()
   return async function rateLimit(c, next) {

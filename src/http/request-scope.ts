@@ -2,7 +2,15 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { RequestScope } from '../db/scope.js'
 import { AppError } from '../errors.js'
-import type { AppDeps, AppEnv } from './types.js'
+import type { ConnectionSource } from '../db/types.js'
+import type { Logger } from '../logger.js'
+import type { HttpConfig, PlatformDeps, ScopeEnv } from './types.js'
+
+export interface RequestScopeDeps extends Pick<PlatformDeps, 'defer' | 'onClientGone'> {
+  config: Pick<HttpConfig, 'requestTimeoutMs'>
+  connections: ConnectionSource
+  logger: Logger
+}
 
 /**
  * Owns what a request holds while it runs:
@@ -14,9 +22,7 @@ import type { AppDeps, AppEnv } from './types.js'
  *
  * One middleware rather than three because they share the scope and sit on every request's path.
  */
-export function requestScope(
-  deps: Pick<AppDeps, 'config' | 'connections' | 'defer' | 'logger' | 'onClientGone'>,
-): MiddlewareHandler<AppEnv> {
+export function requestScope(deps: RequestScopeDeps): MiddlewareHandler<ScopeEnv> {
   const timeoutMs = deps.config.requestTimeoutMs
   const { connections, logger } = deps
 
@@ -54,7 +60,7 @@ export function requestScope(
 }
 
 /** Ends the scope, then settles the request: after the connection is back, or at once if deferred. */
-function endScope(c: Context, scope: RequestScope, deps: Pick<AppDeps, 'defer' | 'logger'>, settle: () => void): void {
+function endScope(c: Context, scope: RequestScope, deps: Pick<RequestScopeDeps, 'defer' | 'logger'>, settle: () => void): void {
   const ending = scope.end()
   if (!ending) return settle()
   if (deps.defer) {

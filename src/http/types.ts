@@ -1,48 +1,12 @@
 import type { Context } from 'hono'
 import type { Config } from '../config.js'
 import type { RequestScope } from '../db/scope.js'
-import type { ConnectionSource } from '../db/types.js'
-import type { EmailTransport } from '../domain/emails/transport.js'
-import type { Logger } from '../logger.js'
-import type { Outbox } from '../queue/outbox.js'
-import type { QueuePublisher } from '../queue/publisher.js'
-import type { ScheduleEntry } from '../tasks/types.js'
 
-/** Who a request acts for, once `requireUser` has checked its API key. */
-export interface AuthUser {
-  id: string
-  email: string
-  role: 'user' | 'admin'
-  emailVerified: boolean
-  apiKeyId: string
-}
+/** What the request scope middleware gives every request: `c.get('db')`. Apps extend it with their own variables. */
+export type ScopeEnv = { Variables: { db: RequestScope } }
 
-export type AppEnv = { Variables: { db: RequestScope; user: AuthUser; outbox: Outbox } }
-export type AppContext = Context<AppEnv>
-
-/** Everything platform-specific the core needs, handed in by `functions/*`. */
-export interface AppDeps {
-  config: Config
-  logger: Logger
-  /** Where request scopes get their connection: a shared pool, or one connection per request. */
-  connections: ConnectionSource
-  /** How emails leave (`EMAIL_TRANSPORT`); built from config when not given. */
-  email?: EmailTransport
-  /** Outbound HTTP (chat agent, email API); the platform's `fetch` when not given. */
-  fetch?: typeof fetch
-  /**
-   * Outbound HTTP to user-supplied URLs (webhooks): on Node and Lambda a fetch whose connections
-   * refuse non-public addresses. Defaults to `fetch`.
-   */
-  webhookFetch?: typeof fetch
-  /** All addresses of a host name (Node, Lambda); absent on Workers. */
-  resolveHost?: (host: string) => Promise<string[]>
-  /** The schedule registry (`cron/schedules.ts`): the tasks `POST /tasks/<name>` can run. */
-  schedules?: readonly ScheduleEntry[]
-  /** Where outbox ids go after commit; SQS from config when not given. */
-  publisher?: QueuePublisher
-  /** Names this instance in task leases. @default "<platform>-<random>" */
-  instanceId?: string
+/** What only the platform knows about a request, handed in by `functions/*`. */
+export interface PlatformDeps {
   /** The client's address as the platform knows it (socket peer, CF-Connecting-IP, API Gateway sourceIp). */
   clientIp(c: Context): string | undefined
   /**
@@ -57,3 +21,6 @@ export interface AppDeps {
    */
   onClientGone?(c: Context, onGone: () => void): void
 }
+
+/** The settings the HTTP layer reads. */
+export type HttpConfig = Pick<Config, 'requestTimeoutMs' | 'trustProxyHops' | 'opsToken' | 'opsAllowIps'>

@@ -1,10 +1,30 @@
 /** What the ops dashboard shows: the same numbers `/readyz` and the monitor read, plus the ledgers. */
-import type { Config } from '../config.js'
-import type { Db } from '../db/types.js'
-import type { ConnectionSource, PoolStats } from '../db/types.js'
+import type { RateLimitRule } from '../config.js'
+import type { ConnectionSource, Db, PoolStats } from '../db/types.js'
 import { appConnections, type ConnectionCounts } from './connections.js'
 
 type Part<T> = { ok: true; value: T } | { ok: false; error: string }
+
+type Cell = string | number | null
+
+/** A section the app adds to the dashboard from its own tables (e.g. disabled webhook endpoints): a count and recent rows. */
+export interface DashboardPanel {
+  /** Its key in `/ops/data.json`; the count's test id is `<id>-<countLabel>`. */
+  id: string
+  title: string
+  /** What the count counts, e.g. `disabled`. */
+  countLabel: string
+  columns: string[]
+  load(db: Db): Promise<{ count: number; rows: Cell[][] }>
+}
+
+export interface DashboardSources {
+  connections: ConnectionSource
+  applicationName: string
+  /** The rate limits in force, by name: rejections are counted against their current windows. */
+  rateLimits: Record<string, RateLimitRule | undefined>
+  panels?: readonly DashboardPanel[]
+}
 
 export interface DashboardData {
   generatedAt: string
@@ -13,7 +33,7 @@ export interface DashboardData {
   taskRuns: Part<{ task: string; scheduledAt: string; status: string; trigger: string; durationMs: number | null; processed: number; more: boolean; error: string | null }[]>
   outbox: Part<{ pending: number; processing: number; dead: number; oldestPendingS: number | null; deadLetters: { id: string; kind: string; attempts: number; lastError: string | null; createdAt: string }[] }>
   rateLimitRejections: Part<{ limit: string; rejected: number }[]>
-  disabledWebhooks: Part<{ count: number; recent: { id: string; url: string; reason: string | null; since: string }[] }>
+  panels: { panel: DashboardPanel; data: Part<{ count: number; rows: Cell[][] }> }[]
 }
 
 async function part<T>(read: () => Promise<T>): Promise<Part<T>> {
@@ -24,20 +44,14 @@ async function part<T>(read: () => Promise<T>): Promise<Part<T>> {
   }
 }
 
-export async function dashboardData(db: Db, connections: ConnectionSource, config: Config): Promise<DashboardData> {
+export async function dashboardData(db: Db, sources: DashboardSources): Promise<DashboardData> {
   // Taken before any query of this request, like /readyz: the pool as the app left it.
-  const pools = [connections.stats()]
-  const limits = Object.entries({
-    api: config.rateLimits.api,
-    admin: config.rateLimits.admin,
-    auth: config.rateLimits.auth,
-    'campaign-create': config.rateLimits.campaignCreate,
-    'campaign-start': config.rateLimits.campaignStart,
-  }).filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined)
+  const pools = [sources.connections.stats()]
+  const limits = Object.entries(sources.rateLimits).filter((e): e is [string, RateLimitRule] => e[1] !== undefined)
   return {
     generatedAt: new Date().toISOString(),
     pools,
-    connections: await part(() => appConnections(db, config.db.applicationName)),
+    connections: await part(() => appConnections(db, sources.applicationName)),
     taskRuns: await part(async () => (await db.query(
       `SELECT task, to_json(scheduled_at)#>>'{}' AS "scheduledAt", status, trigger,
          round(extract(epoch FROM finished_at - started_at) * 1000)::int AS "durationMs", processed, more, error
@@ -63,12 +77,6 @@ export async function dashboardData(db: Db, connections: ConnectionSource, confi
        GROUP BY n.name ORDER BY n.name`,
       [limits.map(([n]) => n), limits.map(([, r]) => r.max), limits.map(([, r]) => r.windowS)],
     )).rows),
-    disabledWebhooks: await part(async () => {
-      const { rows } = await db.query<{ id: string; url: string; reason: string | null; since: string; total: number }>(
-        `SELECT id, url, disabled_reason AS reason, to_json(updated_at)#>>'{}' AS since, count(*) OVER ()::int AS total
-         FROM webhook_endpoints WHERE NOT enabled ORDER BY updated_at DESC LIMIT 10`,
-      )
-      return { count: rows[0]?.total ?? 0, recent: rows.map(({ total: _, ...r }) => r) }
-    }),
+    panels: await Promise.all((sources.panels ?? []).map(async (panel) => ({ panel, data: await part(() => panel.load(db)) }))),
   }
 }

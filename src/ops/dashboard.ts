@@ -6,7 +6,7 @@
 import { Hono, type Context } from 'hono'
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
-import type { AppEnv } from '../http/types.js'
+import type { ScopeEnv } from '../http/types.js'
 import type { DashboardData } from './dashboard-data.js'
 
 type Rendered = HtmlEscapedString | Promise<HtmlEscapedString>
@@ -53,11 +53,13 @@ export function renderMain(d: DashboardData): Rendered {
   <section><h2>Rate-limit rejections (current windows)</h2>
     ${d.rateLimitRejections.ok ? table(['limit', 'rejected'], d.rateLimitRejections.value.map((r) => [r.limit, r.rejected]), 'rate-limits') : unavailable(d.rateLimitRejections.error)}
   </section>
-  <section><h2>Disabled webhook endpoints</h2>
-    ${d.disabledWebhooks.ok
-      ? html`<p><span data-testid="webhooks-disabled">${d.disabledWebhooks.value.count}</span> disabled</p>${table(['url', 'reason', 'since'], d.disabledWebhooks.value.recent.map((r) => [r.url, r.reason, when(r.since)]), 'disabled-webhooks')}`
-      : unavailable(d.disabledWebhooks.error)}
-  </section>
+  ${d.panels.map(
+    ({ panel, data }) => html`<section><h2>${panel.title}</h2>
+    ${data.ok
+      ? html`<p><span data-testid="${panel.id}-${panel.countLabel}">${data.value.count}</span> ${panel.countLabel}</p>${table(panel.columns, data.value.rows, `${panel.id}-rows`)}`
+      : unavailable(data.error)}
+  </section>`,
+  )}
 </main>`
 }
 
@@ -77,11 +79,15 @@ ${renderMain(d)}
 <script>${raw(script)}</script></body></html>`
 }
 
-export function dashboardRoutes(load: (c: Context<AppEnv>) => Promise<DashboardData>) {
-  return new Hono<AppEnv>()
+export function dashboardRoutes(load: (c: Context<ScopeEnv>) => Promise<DashboardData>) {
+  return new Hono<ScopeEnv>()
     .get('/', async (c) => {
       const data = await load(c)
       return c.html(c.req.query('part') === 'main' ? renderMain(data) : renderPage(data), 200, { 'Cache-Control': 'no-store' })
     })
-    .get('/data.json', async (c) => c.json(await load(c)))
+    .get('/data.json', async (c) => {
+      // The app's panels by id, with their data (their loaders are not data).
+      const { panels, ...data } = await load(c)
+      return c.json({ ...data, ...Object.fromEntries(panels.map(({ panel, data: value }) => [panel.id, value])) })
+    })
 }

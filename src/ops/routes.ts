@@ -1,21 +1,33 @@
 import { Hono } from 'hono'
+import type { Config } from '../config.js'
+import type { ConnectionSource } from '../db/types.js'
 import { opsAuth } from '../http/ops-auth.js'
-import type { AppDeps, AppEnv } from '../http/types.js'
+import type { PlatformDeps, ScopeEnv } from '../http/types.js'
+import type { Logger } from '../logger.js'
 import { appConnections } from './connections.js'
 import { dashboardRoutes } from './dashboard.js'
-import { dashboardData } from './dashboard-data.js'
+import { dashboardData, type DashboardSources } from './dashboard-data.js'
 
-/** `GET /readyz`: a database round trip, the pool's numbers, this app's server connections and whether the queue is on. */
-export function opsRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>()
+export interface OpsDeps extends Pick<DashboardSources, 'rateLimits' | 'panels'> {
+  config: Pick<Config, 'opsToken' | 'opsAllowIps' | 'db' | 'queue'>
+  logger: Logger
+  connections: ConnectionSource
+  clientIp: PlatformDeps['clientIp']
+  queueEnabled: boolean
+}
+
+/** `GET /readyz`: a database round trip, the pool's numbers, this app's server connections and whether the queue is on. `/ops`: the dashboard. */
+export function opsRoutes(deps: OpsDeps) {
+  const app = new Hono<ScopeEnv>()
+  const sources: DashboardSources = { connections: deps.connections, applicationName: deps.config.db.applicationName, rateLimits: deps.rateLimits, panels: deps.panels }
   app.use('/readyz', opsAuth(deps))
   app.use('/ops/*', opsAuth(deps, 'basic'))
   app.use('/ops', opsAuth(deps, 'basic'))
-  app.route('/ops', dashboardRoutes((c) => dashboardData(c.get('db'), deps.connections, deps.config)))
+  app.route('/ops', dashboardRoutes((c) => dashboardData(c.get('db'), sources)))
   app.get('/readyz', async (c) => {
     const pools = [deps.connections.stats()]
     const reason = deps.config.queue.disabledReason
-    const queue = { enabled: deps.publisher?.enabled ?? false, ...(reason ? { reason } : {}) }
+    const queue = { enabled: deps.queueEnabled, ...(reason ? { reason } : {}) }
     try {
       const connections = await appConnections(c.get('db'), deps.config.db.applicationName)
       return c.json({ status: 'ok', pools, connections, queue })

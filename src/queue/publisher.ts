@@ -3,7 +3,7 @@
  * committed, and the `outbox-sweep` task republishes whatever was not acknowledged in time.
  *
  * Two implementations of one interface: `@aws-sdk/client-sqs` on Node and Lambda
- * (`sqs-sdk-publisher.ts`, given by `functions/node.ts` and `functions/lambda.ts`), and a SigV4-signed
+ * (`functions/sqs-publisher.ts`, handed in by the Node and Lambda entries), and a SigV4-signed
  * `fetch` (aws4fetch, 6 KB) on Workers, where the SDK would be most of the bundle.
  */
 import { AwsClient } from 'aws4fetch'

@@ -1,10 +1,10 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { z } from 'zod'
 import type { TaskConfig } from '../config.js'
-import type { AppEnv } from '../http/types.js'
+import type { RuntimeEnv } from './env.js'
 import { validate } from '../http/validate.js'
 import type { Logger } from '../logger.js'
-import { signedRequest } from '../tasks/auth.js'
+import { signedRequest } from '../http/signed-request.js'
 import { deliver, type OutboxHandler } from './deliver.js'
 import { Outbox } from './outbox.js'
 import type { QueuePublisher } from './publisher.js'
@@ -13,7 +13,7 @@ export const deliverBody = z.object({ id: z.uuid(), receiveCount: z.number().int
 
 /** `POST /queue/deliver`, signed like task requests (the SQS consumer signs). */
 export function queueRoutes(deps: { handlers: Record<string, OutboxHandler>; config: TaskConfig; logger: Logger }) {
-  return new Hono<AppEnv>().post('/deliver', signedRequest(deps.config, deps.logger), validate('json', deliverBody), async (c) => {
+  return new Hono<RuntimeEnv>().post('/deliver', signedRequest(deps.config, deps.logger), validate('json', deliverBody), async (c) => {
     return c.json(await deliver(c.get('db'), c.req.valid('json').id, deps.handlers, deps.logger, c.get('outbox')))
   })
 }
@@ -27,7 +27,7 @@ export function outboxScope(
   publisher: QueuePublisher,
   maxAttempts: number,
   defer?: (c: Parameters<MiddlewareHandler>[0], work: Promise<unknown>) => void,
-): MiddlewareHandler<AppEnv> {
+): MiddlewareHandler<RuntimeEnv> {
   return async function outboxScope(c, next) {
     const outbox = new Outbox(maxAttempts)
     c.set('outbox', outbox)

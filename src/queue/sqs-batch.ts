@@ -10,7 +10,7 @@
  * After `maxReceiveCount` failures SQS moves the message to the DLQ.
  */
 import type { Logger } from '../logger.js'
-import { signRequest, TRIGGER_HEADER } from '../tasks/signing.js'
+import { signRequest, TRIGGER_HEADER } from '../http/signing.js'
 import { joinUrl } from '../url.js'
 
 /** A record of an SQS event, with every field AWS sends (see tests/helpers/lambda-events.ts). */

@@ -2,16 +2,16 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { AppError } from '../errors.js'
-import type { AppEnv } from '../http/types.js'
+import type { RuntimeEnv } from '../queue/env.js'
 import { validate } from '../http/validate.js'
 import type { Logger } from '../logger.js'
-import { signedRequest } from './auth.js'
-import { TRIGGER_HEADER } from './signing.js'
+import { signedRequest } from '../http/signed-request.js'
+import { TRIGGER_HEADER } from '../http/signing.js'
 import { occurrenceAt } from './occurrences.js'
 import { runTrigger, type PreparedTask } from './runner.js'
 import type { TaskConfig } from '../config.js'
 
-export { TRIGGER_HEADER } from './signing.js'
+export { TRIGGER_HEADER } from '../http/signing.js'
 
 export const taskBody = z
   .object({
@@ -23,7 +23,7 @@ export const taskBody = z
 export const taskParam = z.object({ name: z.string().regex(/^[a-z0-9-]{1,64}$/, 'a task name') })
 
 export function taskRoutes(deps: { tasks: Map<string, PreparedTask>; config: TaskConfig; logger: Logger; holder: string; queueEnabled: boolean }) {
-  return new Hono<AppEnv>().post('/:name', signedRequest(deps.config, deps.logger), validate('param', taskParam), async (c) => {
+  return new Hono<RuntimeEnv>().post('/:name', signedRequest(deps.config, deps.logger), validate('param', taskParam), async (c) => {
     const prepared = deps.tasks.get(c.req.valid('param').name)
     if (!prepared) throw new AppError(404, 'unknown_task', `no task named ${c.req.valid('param').name}`)
     const text = await c.req.text()

@@ -34,7 +34,8 @@ export class TaskRunningError extends AppError {
 }
 
 export interface PreparedTask {
-  entry: ScheduleEntry
+  /** The entry's name and policies (its factory has been called: `run`). */
+  entry: Omit<ScheduleEntry, 'task'>
   cron: Cron
   run: TaskFn
   budgetMs: number

@@ -4,7 +4,7 @@
  * A path prefix of `baseUrl` (an API Gateway stage, a proxy's mount point) is kept.
  */
 import { AppError } from '../errors.js'
-import { signRequest, TRIGGER_HEADER } from './signing.js'
+import { signRequest, TRIGGER_HEADER } from '../http/signing.js'
 import { joinUrl } from '../url.js'
 
 export function taskRequest(

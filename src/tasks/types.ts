@@ -5,9 +5,8 @@
  */
 import type { Config } from '../config.js'
 import type { Db } from '../db/types.js'
-import type { EmailTransport } from '../domain/emails/transport.js'
 import type { Logger } from '../logger.js'
-import type { OutboxHandler } from '../queue/deliver.js'
+import type { DeliverResult } from '../queue/deliver.js'
 import type { Outbox } from '../queue/outbox.js'
 import type { QueuePublisher } from '../queue/publisher.js'
 
@@ -57,24 +56,30 @@ export interface TaskResult {
 
 export type TaskFn = (ctx: TaskContext) => Promise<TaskResult>
 
-/** What task implementations may use; built once per app. */
-export interface TaskDeps {
+/** What the runtime gives every task factory, besides the app's own services. */
+export interface TaskRuntime {
   config: Config
   logger: Logger
-  email: EmailTransport
-  fetch: typeof fetch
-  queue: { publisher: QueuePublisher; handlers: () => Record<string, OutboxHandler> }
+  queue: {
+    publisher: QueuePublisher
+    /** Delivers one outbox row here and now, by its kind's handler (the sweep, without a queue). */
+    deliver(db: Db, id: string, outbox: Outbox): Promise<DeliverResult>
+  }
 }
 
-export type TaskFactory = (deps: TaskDeps) => TaskFn
+/** Builds a task once per app, from the runtime's deps and the app's services `S`. */
+export type TaskFactory<S = unknown> = (deps: TaskRuntime & S) => TaskFn
 
-/** One entry of the schedule registry (`cron/schedules.ts`). */
-export interface ScheduleEntry {
+/**
+ * One entry of a schedule registry (`cron/schedules.ts`); `S` is what the app hands its tasks.
+ * Without a type argument: any app's entry, for code that reads names, crons and policies.
+ */
+export interface ScheduleEntry<S = any> {
   name: string
   /** Five-field cron, UTC. */
   cron: string
   description: string
-  task: TaskFactory
+  task: TaskFactory<S>
   /** @default "skip" */
   overlap?: OverlapPolicy
   /** @default "skip" */

@@ -4,7 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { AppError } from '../../errors.js'
-import type { AppEnv } from '../../http/types.js'
+import type { AppEnv } from '../env.js'
 import { apiKeyPattern, hashApiKey } from './api-keys.js'
 import { authenticateKey } from './repo.js'
 

@@ -7,6 +7,7 @@ import type { ChatAgentConfig } from '../../config.js'
 import type { Queryable } from '../../db/types.js'
 import type { OutboxHandler } from '../../queue/deliver.js'
 import type { TaskFactory } from '../../tasks/types.js'
+import type { OutreachServices } from '../deps.js'
 
 export interface SyncedUser {
   id: string
@@ -72,7 +73,7 @@ export function chatSyncHandler(config: ChatAgentConfig, fetchImpl: typeof fetch
 const BATCH = 50
 const CONCURRENCY = 5
 
-export const chatAgentSyncRetry: TaskFactory = (deps) => async (ctx) => {
+export const chatAgentSyncRetry: TaskFactory<OutreachServices> = (deps) => async (ctx) => {
   const config = deps.config.chatAgent
   if (!config.url) return { processed: 0, more: false, disabled: true }
   let processed = 0

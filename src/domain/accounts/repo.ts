@@ -1,6 +1,6 @@
 import { UNIQUE_VIOLATION, sqlState } from '../../db/errors.js'
 import type { Queryable } from '../../db/types.js'
-import type { AuthUser } from '../../http/types.js'
+import type { AuthUser } from '../env.js'
 import type { AccountUser, ApiKeyInfo } from './schema.js'
 
 export const accountColumns = `id, email, name, role, email_verified_at IS NOT NULL AS "emailVerified", to_json(created_at)#>>'{}' AS "createdAt"`
@@ -104,4 +104,10 @@ export async function authenticateKey(db: Queryable, keyHash: Uint8Array): Promi
     [keyHash],
   )
   return rows[0]
+}
+
+/** For `ledger-cleanup`: verification tokens used or expired, and over 30 days old (`$1`: batch size). */
+export const spentVerificationTokens = {
+  name: 'verificationTokens',
+  sql: `DELETE FROM email_verifications WHERE token_hash IN (SELECT token_hash FROM email_verifications WHERE (used_at IS NOT NULL OR expires_at < now()) AND created_at < now() - interval '30 days' LIMIT $1)`,
 }

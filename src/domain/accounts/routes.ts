@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { decodeCursor, keyset, pageQuery, toPage } from '../../http/pagination.js'
-import type { AppEnv } from '../../http/types.js'
+import type { AppEnv } from '../env.js'
 import { validate } from '../../http/validate.js'
 import type { DomainDeps } from '../deps.js'
 import { requireUser } from './authenticate.js'

@@ -5,12 +5,13 @@
  */
 import { randomToken, sha256Bytes } from '../../crypto.js'
 import type { TaskFactory } from '../../tasks/types.js'
+import type { OutreachServices } from '../deps.js'
 import { verificationEmail } from './service.js'
 
 export const MAX_REMINDERS = 3
 const BATCH = 100
 
-export const verificationReminders: TaskFactory = (deps) => async (ctx) => {
+export const verificationReminders: TaskFactory<OutreachServices> = (deps) => async (ctx) => {
   const { config } = deps
   let processed = 0
   let more = false

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { decodeCursor, keyset, pageQuery, toPage } from '../../http/pagination.js'
-import type { AppEnv } from '../../http/types.js'
+import type { AppEnv } from '../env.js'
 import { validate } from '../../http/validate.js'
 import { requireAdmin, requireUser } from '../accounts/authenticate.js'
 import { adjustCreditsBody } from '../credits/schema.js'

@@ -12,6 +12,7 @@ import type { DispatchConfig } from '../../config.js'
 import type { Db } from '../../db/types.js'
 import { pause } from '../../tasks/budget.js'
 import type { TaskBudget, TaskFactory } from '../../tasks/types.js'
+import type { OutreachServices } from '../deps.js'
 import { EmailSendError, type EmailTransport } from '../emails/transport.js'
 import * as repo from './dispatch-repo.js'
 import type { DueEmail, EmailOutcome } from './dispatch-repo.js'
@@ -19,7 +20,7 @@ import { renderTemplate } from './template.js'
 import type { Outbox } from '../../queue/outbox.js'
 import { emitEvents } from '../webhooks/events.js'
 
-export const dispatchCampaigns: TaskFactory = (deps) => async (ctx) => {
+export const dispatchCampaigns: TaskFactory<OutreachServices> = (deps) => async (ctx) => {
   const config = deps.config.dispatch
   let processed = 0
   let sent = 0

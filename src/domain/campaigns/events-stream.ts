@@ -11,7 +11,7 @@ import { streamSSE } from 'hono/streaming'
 import type { StreamConfig } from '../../config.js'
 import { RequestScope } from '../../db/scope.js'
 import type { ConnectionSource } from '../../db/types.js'
-import type { AppEnv } from '../../http/types.js'
+import type { AppEnv } from '../env.js'
 import { findCampaign } from './repo.js'
 import { getCampaign } from './service.js'
 

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/types.js'
 import { AppError, notFound } from '../../errors.js'
-import type { AuthUser } from '../../http/types.js'
+import type { AuthUser } from '../env.js'
 import * as repo from './repo.js'
 import type { Campaign, CreateCampaignInput, UpdateCampaignInput } from './schema.js'
 import { deletable, transitions, type CampaignAction } from './state.js'

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { decodeCursor, keyset, toPage } from '../../http/pagination.js'
-import type { AppEnv } from '../../http/types.js'
+import type { AppEnv } from '../env.js'
 import { validate } from '../../http/validate.js'
 import { requireUser } from '../accounts/authenticate.js'
 import { listContacts } from './repo.js'

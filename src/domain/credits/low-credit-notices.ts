@@ -4,11 +4,12 @@
  * the day is the occurrence's (UTC), so a re-delivered or caught-up occurrence sends nothing twice.
  */
 import type { TaskFactory } from '../../tasks/types.js'
+import type { OutreachServices } from '../deps.js'
 import { emitEvents } from '../webhooks/events.js'
 
 const BATCH = 200
 
-export const lowCreditNotices: TaskFactory = (deps) => async (ctx) => {
+export const lowCreditNotices: TaskFactory<OutreachServices> = (deps) => async (ctx) => {
   const day = ctx.scheduledAt.toISOString().slice(0, 10)
   let processed = 0
   let more = false

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import type { AppEnv } from '../../http/types.js'
+import type { AppEnv } from '../env.js'
 import { validate } from '../../http/validate.js'
 import { requireUser } from '../accounts/authenticate.js'
 import { userIdParam } from './schema.js'

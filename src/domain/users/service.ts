@@ -1,6 +1,6 @@
 import type { Db } from '../../db/types.js'
 import { notFound } from '../../errors.js'
-import type { AuthUser } from '../../http/types.js'
+import type { AuthUser } from '../env.js'
 import { findAccount } from '../accounts/repo.js'
 import type { AccountUser } from '../accounts/schema.js'
 

@@ -68,3 +68,13 @@ export async function listDeliveries(
   )
   return rows
 }
+
+/** The most recently disabled endpoints (all users), with how many are disabled in all: for the ops dashboard. */
+export async function recentlyDisabledEndpoints(db: Queryable, limit = 10): Promise<{ total: number; recent: { url: string; reason: string | null; since: string }[] }> {
+  const { rows } = await db.query<{ url: string; reason: string | null; since: string; total: number }>(
+    `SELECT url, disabled_reason AS reason, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS since, count(*) OVER ()::int AS total
+     FROM webhook_endpoints WHERE NOT enabled ORDER BY updated_at DESC LIMIT $1`,
+    [limit],
+  )
+  return { total: rows[0]?.total ?? 0, recent: rows.map(({ total: _, ...r }) => r) }
+}
