@@ -1,85 +1,13 @@
-/**
- * AWS Lambda entry. One handler for every event this deployment receives, chosen by shape:
- * - API Gateway (HTTP API v2, REST v1) and ALB requests → the app, through `hono/aws-lambda`, with
- *   a named stage taken off the path;
- * - EventBridge schedules (rules and Scheduler) → the signed task route through `app.fetch`; a run
- *   that fails throws, so Lambda retries it, counts an error and alarms;
- * - SQS batches → `/queue/deliver` through `app.fetch` (a single-function deployment);
- * - anything else throws, naming what it got.
- * One small pool per execution environment (`min 0`, max 2 by default, short idle timeout), reused
- * while warm; a frozen environment holds at most that many connections, closed after the idle timeout.
- */
-// Node 22+ has a global WebSocket for Neon's driver: no `ws` here (see node-websocket.ts).
-import './node-crypto.js'
-import { getConnInfo, handle, type APIGatewayProxyResult, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda'
+/** The outreach backend on AWS Lambda (functions/adapters/lambda.ts): HTTP API, schedules and SQS batches. */
 import { createApp } from '../src/app.js'
-import { loadConfig, type Env } from '../src/config.js'
-import { createConnectionSource } from '../src/db/connections.js'
-import type { ConnectionSource } from '../src/db/types.js'
-import { createLogger } from '../src/logger.js'
-import { createSqsPublisher } from './sqs-publisher.js'
-import { isSqsEvent, type SqsBatchResponse } from '../src/queue/sqs-batch.js'
-import { scheduledInvocations } from '../src/tasks/schedule-event.js'
-import { INTERNAL_BASE_URL, runScheduledTask, ScheduledTaskError, type ScheduledRun } from '../src/tasks/scheduled-run.js'
+import type { Env } from '../src/config.js'
 import { schedules } from '../cron/schedules.js'
-import { publicOnlyFetch, resolveHost } from './public-fetch.js'
-import { createConsumer } from './sqs-consumer.js'
-import { describeEvent, isHttpEvent, withoutStage } from './lambda-events.js'
+import { createLambdaEntry, lazyHandler, type LambdaHandler } from './adapters/lambda.js'
 
-export interface LambdaHandler {
-  (event: unknown, context: LambdaContext): Promise<APIGatewayProxyResult | ScheduledRun | ScheduledRun[] | SqsBatchResponse>
-  connections: ConnectionSource
-}
+export { UnrecognizedEventError, type LambdaHandler } from './adapters/lambda.js'
 
-export class UnrecognizedEventError extends Error {
-  override name = 'UnrecognizedEventError'
-}
-
-export function createLambdaHandler(env: Env): LambdaHandler {
-  const config = loadConfig(env, 'lambda')
-  if (!config.db.url) throw new Error('DATABASE_URL is required on Lambda')
-  const logger = createLogger(config.logLevel)
-  const connections = createConnectionSource(config.db, config.db.url, logger)
-  const app = createApp({
-    config,
-    logger,
-    connections,
-    clientIp: (c) => getConnInfo(c).remote.address,
-    schedules,
-    resolveHost,
-    webhookFetch: publicOnlyFetch(config.webhooks.allowHosts),
-    publisher: createSqsPublisher(config.queue, logger),
-  })
-  const http = handle(app)
-  let consume: ReturnType<typeof createConsumer> | undefined
-
-  const handler = async (event: unknown, context: LambdaContext) => {
-    if (isHttpEvent(event)) return http(withoutStage(event as LambdaEvent), context)
-    if (isSqsEvent(event)) {
-      consume ??= createConsumer({ appBaseUrl: INTERNAL_BASE_URL, signingSecret: requiredSecret(config.tasks.signingSecret), fetch: (request) => app.fetch(request), logger, endpoint: config.queue.endpoint, region: config.queue.region })
-      return consume(event)
-    }
-    const scheduled = scheduledInvocations(event, schedules)
-    if (!scheduled) throw new UnrecognizedEventError(`unrecognised Lambda event ${describeEvent(event)}: this handler takes API Gateway / ALB requests, EventBridge schedules and SQS batches`)
-    const runs: ScheduledRun[] = []
-    // One after another: a tick's tasks share this environment's small pool.
-    for (const task of scheduled) runs.push(await runScheduledTask((request) => app.fetch(request), { ...task, secret: config.tasks.signingSecret, trigger: 'eventbridge' }, logger, { requestId: context?.awsRequestId }))
-    const failed = runs.find((r) => !r.ok)
-    if (failed) throw new ScheduledTaskError(failed)
-    return runs.length === 1 ? runs[0]! : runs
-  }
-  return Object.assign(handler, { connections })
-}
-
-function requiredSecret(secret: string | undefined): string {
-  if (!secret) throw new Error('TASK_SIGNING_SECRET is required to deliver SQS messages')
-  return secret
-}
-
-let cached: LambdaHandler | undefined
+export const createLambdaHandler = (env: Env): LambdaHandler =>
+  createLambdaEntry(env, (platform) => createApp({ ...platform, webhookFetch: platform.publicOnlyFetch(platform.config.webhooks.allowHosts), schedules }), schedules)
 
 /** The deployed handler: built on the first invocation of an execution environment, then reused. */
-export const handler = (event: unknown, context: LambdaContext) => {
-  cached ??= createLambdaHandler(process.env)
-  return cached(event, context)
-}
+export const handler = lazyHandler(() => createLambdaHandler(process.env))

@@ -1,5 +1,5 @@
-/** Node and Lambda: SHA-256 from node:crypto (OpenSSL) instead of the portable JavaScript one. */
+/** Node and Lambda: SHA-256 from node:crypto (OpenSSL), handed to the app instead of the portable JavaScript one. */
 import { createHash } from 'node:crypto'
-import { useNativeSha256 } from '../src/crypto.js'
+import type { Sha256 } from '../src/crypto.js'
 
-useNativeSha256((text) => createHash('sha256').update(text).digest() as Uint8Array<ArrayBuffer>)
+export const nodeSha256: Sha256 = (text) => createHash('sha256').update(text).digest() as Uint8Array<ArrayBuffer>

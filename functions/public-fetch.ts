@@ -8,7 +8,7 @@
  */
 import dns from 'node:dns'
 import type { LookupAddress } from 'node:dns'
-import { isForbiddenAddress } from '../src/domain/webhooks/destination.js'
+import { isForbiddenAddress } from '../src/http/public-address.js'
 
 export const resolveHost = async (host: string): Promise<string[]> => (await dns.promises.lookup(host, { all: true })).map((a) => a.address)
 

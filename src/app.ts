@@ -3,6 +3,7 @@
  * routes, tasks, outbox kinds and ops panels on top. Platform-free: `functions/*` build the deps
  * (how to get a connection, the client IP, how to defer work) and hand requests to `app.fetch`.
  */
+import { authentication } from './domain/accounts/authenticate.js'
 import { accountRoutes } from './domain/accounts/routes.js'
 import { CHAT_SYNC_KIND, chatSyncHandler } from './domain/accounts/chat-sync.js'
 import { adminRoutes } from './domain/admin/routes.js'
@@ -18,6 +19,7 @@ import { disabledWebhooksPanel } from './domain/webhooks/ops-panel.js'
 import { webhookRoutes } from './domain/webhooks/routes.js'
 import { docsRoutes } from './docs.js'
 import { rateLimit } from './http/rate-limit.js'
+import { portableSha256, type Sha256 } from './crypto.js'
 import { createRuntime, type RuntimeDeps } from './runtime/app.js'
 
 export type { AppEnv } from './domain/env.js'
@@ -34,12 +36,14 @@ export interface AppDeps extends Omit<RuntimeDeps<OutreachServices>, 'services' 
   webhookFetch?: typeof fetch
   /** All addresses of a host name (Node, Lambda); absent on Workers. */
   resolveHost?: (host: string) => Promise<string[]>
+  /** SHA-256 of API keys and tokens; the portable one when not given (node:crypto's is faster on Node and Lambda). */
+  sha256?: Sha256
 }
 
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps
   const fetchImpl = deps.fetch ?? ((input, init) => fetch(input, init))
-  const services: OutreachServices = { email: deps.email ?? createEmailTransport(config.email), fetch: fetchImpl }
+  const services: OutreachServices = { email: deps.email ?? createEmailTransport(config.email), fetch: fetchImpl, sha256: deps.sha256 ?? portableSha256 }
   const { app, clientIp } = createRuntime<AppEnv, OutreachServices>(
     {
       ...deps,
@@ -71,15 +75,15 @@ export function createApp(deps: AppDeps) {
     campaignCreate: rateLimit({ name: 'campaign-create', rule: config.rateLimits.campaignCreate, subject: byUser, logger }),
     campaignStart: rateLimit({ name: 'campaign-start', rule: config.rateLimits.campaignStart, subject: byUser, logger }),
   }
-  const domain: DomainDeps = { config, logger, ...services, limits }
+  const domain: DomainDeps = { config, logger, ...services, limits, auth: authentication(services.sha256) }
   if (config.rateLimits.api) app.use('/v1/*', rateLimit({ name: 'api', rule: config.rateLimits.api, subject: byIp, logger }))
 
   app.route('/v1/auth', accountRoutes(domain))
-  app.route('/v1', userRoutes())
-  app.route('/v1/credits', creditRoutes())
-  app.route('/v1/contacts', contactRoutes())
+  app.route('/v1', userRoutes(domain))
+  app.route('/v1/credits', creditRoutes(domain))
+  app.route('/v1/contacts', contactRoutes(domain))
   app.route('/v1/campaigns', campaignRoutes({ ...domain, connections: deps.connections, streams: config.streams }))
-  app.route('/v1/webhooks', webhookRoutes({ allowHosts: config.webhooks.allowHosts, resolve: deps.resolveHost }))
+  app.route('/v1/webhooks', webhookRoutes({ allowHosts: config.webhooks.allowHosts, resolve: deps.resolveHost }, domain))
   app.route('/v1/admin', adminRoutes(domain))
   return app
 }

@@ -2,24 +2,18 @@
  * Small crypto helpers that run the same on Node, Workers and Lambda. SHA-256 of short strings
  * (API keys, tokens) is synchronous: WebCrypto's `subtle.digest` is async and, on Node 20, costs
  * about 65 µs of CPU per call — on a route that checks an API key, that was a quarter of the
- * request's CPU time (measured with bench:http). @noble/hashes everywhere by default; the Node and
- * Lambda entries install node:crypto's, about 3 µs cheaper per call (functions/node-crypto.ts).
+ * request's CPU time (measured with bench:http). `portableSha256` (@noble/hashes) runs everywhere;
+ * the Node and Lambda entries hand the app node:crypto's (functions/node-crypto.ts), about 3 µs
+ * cheaper per call, as the `sha256` dependency.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 
 const encoder = new TextEncoder()
 
-type Sha256 = (text: string) => Uint8Array<ArrayBuffer>
-let sha256Text: Sha256 = (text) => sha256(encoder.encode(text)) as Uint8Array<ArrayBuffer>
+/** SHA-256 of a UTF-8 string. Every implementation must give the same bytes. */
+export type Sha256 = (text: string) => Uint8Array<ArrayBuffer>
 
-/** A platform's native SHA-256 of a UTF-8 string; must give the same bytes as the default. */
-export function useNativeSha256(impl: Sha256): void {
-  sha256Text = impl
-}
-
-export function sha256Bytes(text: string): Uint8Array<ArrayBuffer> {
-  return sha256Text(text)
-}
+export const portableSha256: Sha256 = (text) => sha256(encoder.encode(text)) as Uint8Array<ArrayBuffer>
 
 /** Equal in time independent of where the arrays differ (the length is not secret). */
 export function bytesEqual(x: Uint8Array, y: Uint8Array): boolean {
@@ -34,7 +28,7 @@ export function bytesEqual(x: Uint8Array, y: Uint8Array): boolean {
  * comparison always walks 32 bytes whatever their lengths.
  */
 export function timingSafeEqualText(a: string, b: string): boolean {
-  return bytesEqual(sha256Bytes(a), sha256Bytes(b))
+  return bytesEqual(portableSha256(a), portableSha256(b))
 }
 
 export function toBase64(bytes: Uint8Array): string {

@@ -1,6 +1,8 @@
 import type { MiddlewareHandler } from 'hono'
 import type { Config } from '../config.js'
+import type { Sha256 } from '../crypto.js'
 import type { Logger } from '../logger.js'
+import type { Authentication } from './accounts/authenticate.js'
 import type { EmailTransport } from './emails/transport.js'
 import type { AppEnv } from './env.js'
 
@@ -17,6 +19,8 @@ export interface OutreachServices {
   email: EmailTransport
   /** Outbound HTTP (chat agent, email API). */
   fetch: typeof fetch
+  /** SHA-256 of API keys and tokens: node:crypto's on Node and Lambda, portable on Workers. */
+  sha256: Sha256
 }
 
 /** What domain routes get from `createApp`. */
@@ -24,4 +28,5 @@ export interface DomainDeps extends OutreachServices {
   config: Config
   logger: Logger
   limits: RouteLimits
+  auth: Authentication
 }

@@ -3,6 +3,7 @@
  * draft campaign with a follow-up, created through the same services the API uses. On every start
  * the previous demo key is revoked and a new one issued, since only a key's hash is stored.
  */
+import { portableSha256 } from '../../src/crypto.js'
 import type { Config } from '../../src/config.js'
 import { createConnectionSource } from '../../src/db/connections.js'
 import { RequestScope } from '../../src/db/scope.js'
@@ -34,7 +35,7 @@ export async function seedDemoData(config: Config, url: string, logger: Logger):
     const created = userId === undefined
     if (userId === undefined) {
       userId = await scope.withTransaction(async (tx) => {
-        const user = await register(tx, { email: DEMO_EMAIL, password: DEMO_PASSWORD, name: 'Demo' }, { config, email: dbTransport, logger, fetch })
+        const user = await register(tx, { email: DEMO_EMAIL, password: DEMO_PASSWORD, name: 'Demo' }, { config, email: dbTransport, logger, fetch, sha256: portableSha256 })
         await tx.query(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [user.id])
         await adjustCredits(tx, user.id, { kind: 'grant', amount: 100, reason: 'demo credits' })
         await importContacts(tx, user.id, [
@@ -66,7 +67,7 @@ export async function seedDemoData(config: Config, url: string, logger: Logger):
       })
     }
     await scope.query(`UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL`, [userId, DEMO_KEY_NAME])
-    const { apiKey } = await issueKey(scope, userId, DEMO_KEY_NAME)
+    const { apiKey } = await issueKey(scope, userId, DEMO_KEY_NAME, portableSha256)
     return { email: DEMO_EMAIL, password: DEMO_PASSWORD, apiKey, created }
   } finally {
     await scope.end()

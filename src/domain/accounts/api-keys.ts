@@ -2,7 +2,7 @@
  * API keys: `lt_` + 32 random bytes (base64url). Only their SHA-256 is stored: a key has 256 bits of
  * entropy, so a fast hash is enough (unlike passwords), and lookup stays one index probe.
  */
-import { randomToken, sha256Bytes } from '../../crypto.js'
+import { portableSha256, randomToken, type Sha256 } from '../../crypto.js'
 
 export const API_KEY_PREFIX = 'lt_'
 export const apiKeyPattern = /^lt_[A-Za-z0-9_-]{43}$/
@@ -14,9 +14,7 @@ export interface NewApiKey {
   hash: Uint8Array
 }
 
-export function generateApiKey(): NewApiKey {
+export function generateApiKey(sha256: Sha256 = portableSha256): NewApiKey {
   const key = API_KEY_PREFIX + randomToken(32)
-  return { key, prefix: key.slice(0, 11), hash: sha256Bytes(key) }
+  return { key, prefix: key.slice(0, 11), hash: sha256(key) }
 }
-
-export const hashApiKey = sha256Bytes

@@ -1,5 +1,5 @@
 import type { Config } from '../../config.js'
-import { randomToken, sha256Bytes } from '../../crypto.js'
+import { randomToken, type Sha256 } from '../../crypto.js'
 import type { Db } from '../../db/types.js'
 import { AppError, notFound } from '../../errors.js'
 import type { Logger } from '../../logger.js'
@@ -19,6 +19,7 @@ export interface AccountDeps {
   email: EmailTransport
   logger: Logger
   fetch: typeof fetch
+  sha256: Sha256
 }
 
 export function verificationEmail(to: string, token: string, from: string) {
@@ -38,7 +39,7 @@ export async function register(db: Db, input: RegisterInput, deps: AccountDeps, 
     email: input.email,
     name: input.name,
     passwordHash,
-    tokenHash: sha256Bytes(token),
+    tokenHash: deps.sha256(token),
     ttlHours: deps.config.emailVerificationTtlHours,
   })
   if (!user) throw new AppError(409, 'email_taken', 'a user with this email already exists', [{ path: 'email', message: 'already registered' }])
@@ -62,21 +63,21 @@ export async function login(db: Db, input: LoginInput, deps: AccountDeps) {
     : await burnPasswordCheck(input.password, deps.config.passwordIterations)
   if (!found || !ok) throw invalidCredentials()
   const { passwordHash: _, ...user } = found
-  const issued = await issueKey(db, user.id, input.keyName ?? 'login')
+  const issued = await issueKey(db, user.id, input.keyName ?? 'login', deps.sha256)
   return { ...issued, user }
 }
 
-export async function issueKey(db: Db, userId: string, name: string): Promise<{ apiKey: string; key: ApiKeyInfo }> {
+export async function issueKey(db: Db, userId: string, name: string, sha256: Sha256): Promise<{ apiKey: string; key: ApiKeyInfo }> {
   if ((await repo.countActiveKeys(db, userId)) >= MAX_ACTIVE_KEYS) {
     throw new AppError(409, 'too_many_keys', `at most ${MAX_ACTIVE_KEYS} active API keys; revoke some first`)
   }
-  const generated = generateApiKey()
+  const generated = generateApiKey(sha256)
   const key = await repo.insertApiKey(db, userId, name, generated.prefix, generated.hash)
   return { apiKey: generated.key, key }
 }
 
-export async function verifyEmail(db: Db, token: string): Promise<AccountUser> {
-  const user = await repo.consumeVerification(db, sha256Bytes(token))
+export async function verifyEmail(db: Db, token: string, sha256: Sha256): Promise<AccountUser> {
+  const user = await repo.consumeVerification(db, sha256(token))
   if (!user) {
     throw new AppError(400, 'invalid_token', 'the verification token is unknown, used or expired', [{ path: 'token', message: 'invalid token' }])
   }

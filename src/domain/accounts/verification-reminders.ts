@@ -3,7 +3,7 @@
  * most 3 reminders each, at least `VERIFICATION_REMINDER_SPACING_HOURS` apart (counted from
  * registration for the first). Token, counter and email are one transaction per batch.
  */
-import { randomToken, sha256Bytes } from '../../crypto.js'
+import { randomToken } from '../../crypto.js'
 import type { TaskFactory } from '../../tasks/types.js'
 import type { OutreachServices } from '../deps.js'
 import { verificationEmail } from './service.js'
@@ -36,7 +36,7 @@ export const verificationReminders: TaskFactory<OutreachServices> = (deps) => as
         const token = randomToken(32)
         await tx.query(
           `INSERT INTO email_verifications (token_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3))`,
-          [sha256Bytes(token), user.id, config.emailVerificationTtlHours],
+          [deps.sha256(token), user.id, config.emailVerificationTtlHours],
         )
         await deps.email.send(tx, { ...verificationEmail(user.email, token, config.email.from), kind: 'verification-reminder', userId: user.id })
       }

@@ -3,7 +3,6 @@ import { z } from 'zod'
 import { decodeCursor, keyset, pageQuery, toPage } from '../../http/pagination.js'
 import type { AppEnv } from '../env.js'
 import { validate } from '../../http/validate.js'
-import { requireAdmin, requireUser } from '../accounts/authenticate.js'
 import { adjustCreditsBody } from '../credits/schema.js'
 import { adjustCredits } from '../credits/service.js'
 import type { DomainDeps } from '../deps.js'
@@ -15,7 +14,7 @@ export const adminUserParam = z.object({ id: z.uuid() })
 /** `/v1/admin`: admins only, with their own (stricter) per-IP rate limit. */
 export function adminRoutes(deps: DomainDeps) {
   return new Hono<AppEnv>()
-    .use('*', deps.limits.admin, requireUser, requireAdmin)
+    .use('*', deps.limits.admin, deps.auth.user, deps.auth.admin)
     .get('/stats', async (c) => c.json(await adminStats(c.get('db'), deps.config.adminStatsTimeoutMs, deps.logger)))
     .get('/users', validate('query', pageQuery), async (c) => {
       const { limit, cursor } = c.req.valid('query')

@@ -2,7 +2,6 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { decodeCursor, keyset, toPage } from '../../http/pagination.js'
 import type { AppEnv } from '../env.js'
 import { validate } from '../../http/validate.js'
-import { requireUser } from '../accounts/authenticate.js'
 import type { DomainDeps } from '../deps.js'
 import { listCampaigns } from './repo.js'
 import { campaignIdParam, campaignListQuery, createCampaignBody, updateCampaignBody } from './schema.js'
@@ -14,9 +13,9 @@ import { campaignEvents } from './events-stream.js'
 
 export const campaignActions: CampaignAction[] = ['start', 'pause', 'resume', 'cancel']
 
-export function campaignRoutes(deps: Pick<DomainDeps, 'limits'> & { connections: ConnectionSource; streams: StreamConfig }) {
+export function campaignRoutes(deps: Pick<DomainDeps, 'limits' | 'auth'> & { connections: ConnectionSource; streams: StreamConfig }) {
   const app = new Hono<AppEnv>()
-    .use('*', requireUser)
+    .use('*', deps.auth.user)
     .post('/', deps.limits.campaignCreate, validate('json', createCampaignBody), async (c) => {
       const campaign = await createCampaign(c.get('db'), c.get('user').id, c.req.valid('json'))
       return c.json(campaign, 201, { Location: `/v1/campaigns/${campaign.id}` })

@@ -2,14 +2,14 @@ import { Hono } from 'hono'
 import { decodeCursor, keyset, toPage } from '../../http/pagination.js'
 import type { AppEnv } from '../env.js'
 import { validate } from '../../http/validate.js'
-import { requireUser } from '../accounts/authenticate.js'
+import type { Authentication } from '../accounts/authenticate.js'
 import { listContacts } from './repo.js'
 import { contactIdParam, contactInput, contactListQuery, contactPatch, importBody } from './schema.js'
 import { createContact, deleteContact, getContact, importContacts, updateContact } from './service.js'
 
-export function contactRoutes() {
+export function contactRoutes({ auth }: { auth: Authentication }) {
   return new Hono<AppEnv>()
-    .use('*', requireUser)
+    .use('*', auth.user)
     .post('/', validate('json', contactInput), async (c) => {
       const contact = await createContact(c.get('db'), c.get('user').id, c.req.valid('json'))
       return c.json(contact, 201, { Location: `/v1/contacts/${contact.id}` })

@@ -2,15 +2,15 @@ import { Hono } from 'hono'
 import { decodeCursor, keyset, pageQuery, toPage } from '../../http/pagination.js'
 import type { AppEnv } from '../env.js'
 import { validate } from '../../http/validate.js'
-import { requireUser } from '../accounts/authenticate.js'
+import type { Authentication } from '../accounts/authenticate.js'
 import { listTransactions } from './repo.js'
 import { thresholdBody } from './schema.js'
 import { getBalance, setLowCreditThreshold } from './service.js'
 
 /** `/v1/credits`: your balance, its ledger, your low-credit threshold. */
-export function creditRoutes() {
+export function creditRoutes({ auth }: { auth: Authentication }) {
   return new Hono<AppEnv>()
-    .use('*', requireUser)
+    .use('*', auth.user)
     .get('/', async (c) => c.json(await getBalance(c.get('db'), c.get('user').id)))
     .get('/transactions', validate('query', pageQuery), async (c) => {
       const { limit, cursor } = c.req.valid('query')

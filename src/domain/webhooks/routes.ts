@@ -4,15 +4,15 @@ import { AppError, validationError } from '../../errors.js'
 import { decodeCursor, keyset, pageQuery, toPage } from '../../http/pagination.js'
 import type { AppEnv } from '../env.js'
 import { validate } from '../../http/validate.js'
-import { requireUser } from '../accounts/authenticate.js'
+import type { Authentication } from '../accounts/authenticate.js'
 import { listEndpoints } from './repo.js'
 import type { DestinationPolicy } from './destination.js'
 import { createEndpointBody, deliveryIdParam, deliveryListQuery, endpointIdParam, replaySinceBody, updateEndpointBody } from './schema.js'
 import { createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, replayDelivery, replayFailedSince, sendTestEvent, updateEndpoint } from './service.js'
 
-export function webhookRoutes(policy: DestinationPolicy) {
+export function webhookRoutes(policy: DestinationPolicy, { auth }: { auth: Authentication }) {
   return new Hono<AppEnv>()
-    .use('*', requireUser)
+    .use('*', auth.user)
     .post('/', validate('json', createEndpointBody), async (c) => {
       const endpoint = await createEndpoint(c.get('db'), c.get('user').id, c.req.valid('json'), policy)
       return c.json(endpoint, 201, { Location: `/v1/webhooks/${endpoint.id}` })

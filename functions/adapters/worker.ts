@@ -1,0 +1,92 @@
+/**
+ * lowtide's runtime on Cloudflare Workers. A socket may not outlive its request here, so each request
+ * opens its own connection (`pg` over `cloudflare:sockets`, via `nodejs_compat`) and closes it
+ * through `ctx.waitUntil` after the response. With a `HYPERDRIVE` binding, that connection goes to
+ * Hyperdrive's pool instead of straight to Postgres. Cron triggers run their tasks through the same
+ * signed `POST /tasks/<name>` as every other trigger.
+ */
+import type { ExecutionContext, Hono } from 'hono'
+import { ConfigError, loadConfig, type Config, type Env as StringEnv } from '../../src/config.js'
+import { createConnectionSource } from '../../src/db/connections.js'
+import type { ConnectionSource } from '../../src/db/types.js'
+import { AppError, errorResponse } from '../../src/errors.js'
+import type { PlatformDeps } from '../../src/http/types.js'
+import { createLogger, type Logger } from '../../src/logger.js'
+import { createFetchSqsPublisher, type QueuePublisher } from '../../src/queue/publisher.js'
+import { tasksForCron } from '../../src/tasks/registry.js'
+import { runScheduledTask } from '../../src/tasks/scheduled-run.js'
+
+export interface WorkerEnv {
+  HYPERDRIVE?: { connectionString: string }
+  [variable: string]: unknown
+}
+
+/** What a Worker gives an app: the runtime's deps; SHA-256 stays the portable one. */
+export interface WorkerPlatform extends PlatformDeps {
+  config: Config
+  logger: Logger
+  connections: ConnectionSource
+  publisher: QueuePublisher
+}
+
+interface ScheduledEvent {
+  cron: string
+  scheduledTime: number
+}
+
+interface Built {
+  app: Hono<any>
+  logger: Logger
+  signingSecret: string | undefined
+}
+
+/** `build` makes the app from the platform; `schedules` maps a firing cron back to its tasks. */
+export function createWorkerEntry(build: (platform: WorkerPlatform) => Hono<any>, schedules: readonly { name: string; cron: string }[]) {
+  // One app per isolate and env; building it per request would re-register every route.
+  const apps = new WeakMap<object, Built>()
+  const appFor = (env: WorkerEnv): Built => {
+    const built = apps.get(env)
+    if (built) return built
+    const strings: StringEnv = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string')) as StringEnv
+    const config = loadConfig(strings, 'worker')
+    const connectionString = env.HYPERDRIVE?.connectionString ?? config.db.url
+    if (!connectionString) throw new ConfigError([{ variable: 'DATABASE_URL', message: 'required (or a HYPERDRIVE binding)' }])
+    const logger = createLogger(config.logLevel)
+    const app = build({
+      config,
+      logger,
+      connections: createConnectionSource(config.db, connectionString, logger),
+      clientIp: (c) => c.req.header('cf-connecting-ip'),
+      defer: (c, work) => c.executionCtx.waitUntil(work),
+      publisher: createFetchSqsPublisher(config.queue, logger),
+    })
+    const entry = { app, logger, signingSecret: config.tasks.signingSecret }
+    apps.set(env, entry)
+    return entry
+  }
+
+  return {
+    fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Response | Promise<Response> {
+      try {
+        return appFor(env).app.fetch(request, env, ctx)
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err
+        createLogger('error').error('configuration invalid', { error: err.message })
+        return errorResponse(new AppError(500, 'config_invalid', err.message))
+      }
+    },
+
+    /**
+     * A cron trigger: each task registered under this cron string runs through the signed
+     * `POST /tasks/<name>` via `app.fetch` (no network hop), kept alive with `ctx.waitUntil`. The
+     * occurrence is the trigger's own scheduled time.
+     */
+    scheduled(event: ScheduledEvent, env: WorkerEnv, ctx: ExecutionContext): void {
+      const { app, logger, signingSecret } = appFor(env)
+      const scheduledAt = new Date(event.scheduledTime)
+      for (const name of tasksForCron(schedules, event.cron)) {
+        ctx.waitUntil(runScheduledTask((request) => app.fetch(request, env, ctx), { name, scheduledAt, secret: signingSecret, trigger: 'cron' }, logger, { cron: event.cron }))
+      }
+    },
+  }
+}
