@@ -58,11 +58,9 @@ export type DeliverResult =
 /** SQS can hold a message back at most 15 minutes; longer waits go back to the row. */
 export const MAX_QUEUE_DELAY_S = 900
 
-/** 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h… (by attempts made so far). */
-export function backoffSeconds(attempts: number): number {
-  const steps = [5, 30, 120, 600, 1800, 3600]
-  return steps[Math.min(attempts - 1, steps.length - 1)]! * (attempts > steps.length ? 2 ** (attempts - steps.length) : 1)
-}
+/** A failed delivery is tried again after 30 s, 1 min, 2 min, … 2 h at most (`lowtide_backoff`, by attempts made). */
+const RETRY_BASE = '30 seconds'
+const RETRY_CAP = '2 hours'
 
 export async function deliver(db: Db, id: string, handlers: Record<string, OutboxHandler>, logger: Logger, outbox: Outbox): Promise<DeliverResult> {
   const claimed = await db.query<OutboxRow>(
@@ -89,13 +87,15 @@ export async function deliver(db: Db, id: string, handlers: Record<string, Outbo
     if (err instanceof Postpone) return postpone(db, row, err, logger, outbox)
     const error = (err as Error).message.slice(0, 1000)
     const dead = err instanceof PermanentFailure || row.attempts >= row.maxAttempts
-    const waitS = err instanceof RetryLater ? err.afterS : backoffSeconds(row.attempts)
-    const { rows } = await db.query<{ next: string }>(
+    // The handler's own delay (a webhook's retry schedule, a rate limit) or the backoff, computed in the update.
+    const { rows } = await db.query<{ next: string; waitS: number }>(
       `UPDATE outbox SET status = $2, last_error = $3, claimed_until = NULL,
-         next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $4) ELSE next_attempt_at END
-       WHERE id = $1 RETURNING to_json(next_attempt_at)#>>'{}' AS next`,
-      [id, dead ? 'dead' : 'pending', error, waitS],
+         next_attempt_at = CASE WHEN $2 = 'pending'
+           THEN now() + coalesce(make_interval(secs => $4), lowtide_backoff(attempts, $5::interval, $6::interval)) ELSE next_attempt_at END
+       WHERE id = $1 RETURNING to_json(next_attempt_at)#>>'{}' AS next, ceil(extract(epoch FROM next_attempt_at - now()))::int AS "waitS"`,
+      [id, dead ? 'dead' : 'pending', error, err instanceof RetryLater ? err.afterS : null, RETRY_BASE, RETRY_CAP],
     )
+    const waitS = rows[0]!.waitS
     logger.warn('outbox delivery failed', { id, kind: row.kind, attempt: row.attempts, dead, error })
     if (dead) return { result: 'dead' }
     if (waitS > MAX_QUEUE_DELAY_S) return { result: 'deferred', nextAttemptAt: rows[0]!.next, error }

@@ -23,3 +23,26 @@ export function pause(ms: number, budget: TaskBudget): Promise<void> {
     }, wait)
   })
 }
+
+/** What one batch of a task did: how many items it handled, and whether it was full (more may be waiting). */
+export interface BatchOutcome {
+  processed: number
+  full: boolean
+}
+
+/**
+ * The loop every task runs: bounded batches, one after another, until a batch comes back short
+ * (nothing left) or the budget is spent (`more`: a continuation or the next occurrence picks up).
+ * No batch starts after the deadline.
+ */
+export async function runBatches(budget: TaskBudget, batch: () => Promise<BatchOutcome>): Promise<{ processed: number; more: boolean; batches: number }> {
+  let processed = 0
+  let batches = 0
+  while (!budget.spent()) {
+    const outcome = await batch()
+    processed += outcome.processed
+    batches++
+    if (!outcome.full) return { processed, more: false, batches }
+  }
+  return { processed, more: true, batches }
+}

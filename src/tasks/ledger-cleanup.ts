@@ -3,45 +3,30 @@
  * windows that ended over a day ago — plus whatever the app adds (its own spent rows) — in bounded
  * batches until the budget is spent.
  */
+import { runBatches } from './budget.js'
+import { pruneRateLimitWindows, pruneTaskRuns, type Prune } from './ledger.js'
 import type { TaskFactory } from './types.js'
+
+export type { Prune } from './ledger.js'
 
 const BATCH = 5000
 
-/** One kind of row to prune: `sql` deletes at most `$1` rows (the batch size); `$2`… are `params`. */
-export interface Prune {
-  /** Its count's name in the run's result. */
-  name: string
-  sql: string
-  params?: readonly unknown[]
-}
-
 export function ledgerCleanup(appPrunes: readonly Prune[] = []): TaskFactory {
   return ({ config }) => {
-    const prunes: Prune[] = [
-      {
-        name: 'taskRuns',
-        sql: `DELETE FROM task_runs WHERE id IN (SELECT id FROM task_runs WHERE started_at < now() - make_interval(days => $2) AND status <> 'running' LIMIT $1)`,
-        params: [config.tasks.ledgerRetentionDays],
-      },
-      { name: 'rateLimits', sql: `DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE window_start < now() - interval '1 day' LIMIT $1)` },
-      ...appPrunes,
-    ]
+    const prunes = [pruneTaskRuns(config.tasks.ledgerRetentionDays), pruneRateLimitWindows, ...appPrunes]
     return async (ctx) => {
-      const counts: Record<string, number> = {}
-      let more = false
+      const counts: Record<string, number> = Object.fromEntries(prunes.map((p) => [p.name, 0]))
       for (const { name, sql, params = [] } of prunes) {
-        counts[name] = 0
-        for (;;) {
-          if (ctx.budget.spent()) {
-            more = true
-            break
-          }
+        const pruned = await runBatches(ctx.budget, async () => {
           const deleted = (await ctx.db.query(sql, [BATCH, ...params])).rowCount ?? 0
-          counts[name] += deleted
-          if (deleted < BATCH) break
-        }
+          return { processed: deleted, full: deleted === BATCH }
+        })
+        counts[name] = pruned.processed
+        if (pruned.more) return { processed: sum(counts), more: true, ...counts }
       }
-      return { processed: Object.values(counts).reduce((a, b) => a + b, 0), more, ...counts }
+      return { processed: sum(counts), more: false, ...counts }
     }
   }
 }
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0)

@@ -50,3 +50,24 @@ export async function recordSkipped(db: Queryable, task: string, times: Date[]):
     [task, times],
   )
 }
+
+/** One kind of row to prune: `sql` deletes at most `$1` rows (the batch size); `$2`… are `params`. */
+export interface Prune {
+  /** Its count's name in the run's result. */
+  name: string
+  sql: string
+  params?: readonly unknown[]
+}
+
+/** Finished task runs older than `retentionDays`. */
+export const pruneTaskRuns = (retentionDays: number): Prune => ({
+  name: 'taskRuns',
+  sql: `DELETE FROM task_runs WHERE id IN (SELECT id FROM task_runs WHERE started_at < now() - make_interval(days => $2) AND status <> 'running' LIMIT $1)`,
+  params: [retentionDays],
+})
+
+/** Rate-limit windows that ended over a day ago. */
+export const pruneRateLimitWindows: Prune = {
+  name: 'rateLimits',
+  sql: `DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE window_start < now() - interval '1 day' LIMIT $1)`,
+}

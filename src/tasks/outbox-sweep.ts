@@ -5,25 +5,28 @@
  */
 import { Outbox } from '../queue/outbox.js'
 import { dueRows, republishOverdue, REPUBLISH_LIMIT } from '../queue/sweep.js'
+import { runBatches } from './budget.js'
 import type { TaskFactory } from './types.js'
 
 const BATCH = 500
 
 export const outboxSweep: TaskFactory = ({ queue, config }) => async (ctx) => {
   if (queue.publisher.enabled) {
-    if (ctx.budget.spent()) return { processed: 0, more: true, mode: 'republished' }
-    const processed = await republishOverdue(ctx.db, queue.publisher)
-    return { processed, more: processed === REPUBLISH_LIMIT, mode: 'republished' }
+    const { processed, more } = await runBatches(ctx.budget, async () => {
+      const republished = await republishOverdue(ctx.db, queue.publisher)
+      return { processed: republished, full: false } // one pass: what it republished is the queue's now
+    })
+    return { processed, more: more || processed === REPUBLISH_LIMIT, mode: 'republished' }
   }
-  let processed = 0
-  for (;;) {
-    if (ctx.budget.spent()) return { processed, more: true, mode: 'delivered' }
+  const { processed, more } = await runBatches(ctx.budget, async () => {
     const due = await dueRows(ctx.db, '0 seconds', BATCH)
+    let delivered = 0
     for (const row of due) {
-      if (ctx.budget.spent()) break
+      if (ctx.budget.spent()) return { processed: delivered, full: true }
       await queue.deliver(ctx.db, row.id, new Outbox(config.queue.maxAttempts))
-      processed++
+      delivered++
     }
-    if (due.length < BATCH) return { processed, more: false, mode: 'delivered' }
-  }
+    return { processed: delivered, full: due.length === BATCH }
+  })
+  return { processed, more, mode: 'delivered' }
 }

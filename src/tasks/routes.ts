@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js'
 import { signedRequest } from '../http/signed-request.js'
 import { TRIGGER_HEADER } from '../http/signing.js'
 import { occurrenceAt } from './occurrences.js'
-import { runTrigger, type PreparedTask } from './runner.js'
+import { runTrigger, TaskRunningError, type PreparedTask } from './runner.js'
 import type { TaskConfig } from '../config.js'
 
 export { TRIGGER_HEADER } from '../http/signing.js'
@@ -43,6 +43,8 @@ export function taskRoutes(deps: { tasks: Map<string, PreparedTask>; config: Tas
       logger: deps.logger,
       outbox: c.get('outbox'),
       queueEnabled: deps.queueEnabled,
+    }).catch((err: unknown) => {
+      throw err instanceof TaskRunningError ? err.toAppError() : err
     })
     return c.json(outcome)
   })

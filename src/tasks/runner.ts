@@ -21,15 +21,24 @@ const QUEUE_WAIT_MS = 10_000
 /** How often a waiting trigger asks for the lease again. */
 const LEASE_POLL_MS = 100
 
-/** Another run holds the task's lease: 409 `task_running`, with when that lease ends at the latest. */
-export class TaskRunningError extends AppError {
+/** The error code of a trigger refused because another run holds the task's lease (HTTP 409). */
+export const TASK_RUNNING = 'task_running'
+
+/** Another run holds the task's lease: who, and when that lease ends at the latest. */
+export class TaskRunningError extends Error {
+  override name = 'TaskRunningError'
   constructor(
     readonly task: string,
     readonly holderRunId: string,
     readonly holder: string,
     readonly expiresAt: string,
   ) {
-    super(409, 'task_running', `${task} is already running (run ${holderRunId} on ${holder}, lease until ${expiresAt})`, [{ path: 'runId', message: holderRunId }])
+    super(`${task} is already running (run ${holderRunId} on ${holder}, lease until ${expiresAt})`)
+  }
+
+  /** The answer of `POST /tasks/<name>`: 409 `task_running`, with the holder's run id and lease expiry. */
+  toAppError(): AppError {
+    return new AppError(409, TASK_RUNNING, this.message, { runId: this.holderRunId, holder: this.holder, expiresAt: this.expiresAt })
   }
 }
 

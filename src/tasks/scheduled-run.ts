@@ -6,6 +6,7 @@
  * (a wrong secret, a bad time) — is a failed run, which the platform must see.
  */
 import type { Logger } from '../logger.js'
+import { TASK_RUNNING } from './runner.js'
 import { taskRequest } from './trigger.js'
 
 export const INTERNAL_BASE_URL = 'https://lowtide.internal'
@@ -35,7 +36,7 @@ export async function runScheduledTask(
   const text = await res.text()
   const body = parseBody(text)
   const code = (body as { error?: { code?: unknown } } | null)?.error?.code
-  const ok = res.ok || (res.status === 409 && code === 'task_running')
+  const ok = res.ok || (res.status === 409 && code === TASK_RUNNING)
   logger[ok ? 'info' : 'error']('scheduled task', { task: run.name, trigger: run.trigger, ...fields, status: res.status, result: text.slice(0, 500) })
   return { task: run.name, statusCode: res.status, body, ok }
 }

@@ -149,7 +149,8 @@ describe('occurrences and leases', () => {
     expect(statuses).toEqual([200, 409])
     const [ok, refused] = x.status === 200 ? [x, y] : [y, x]
     expect(refused.body.error.code).toBe('task_running')
-    expect(refused.body.error.details[0].message).toBe(ok.body.runId)
+    expect(refused.body.error.details.runId).toBe(ok.body.runId)
+    expect(Date.parse(refused.body.error.details.expiresAt)).toBeGreaterThan(Date.now())
     expect(calls.filter((c) => c.task === 'slow')).toHaveLength(1)
   })
 

@@ -4,19 +4,13 @@
  * delays (1 min, 2, 4, … capped at 6 h). Without a URL the sync is off.
  */
 import type { ChatAgentConfig } from '../../config.js'
-import type { Queryable } from '../../db/types.js'
 import type { OutboxHandler } from '../../queue/deliver.js'
+import { runBatches } from '../../tasks/budget.js'
 import type { TaskFactory } from '../../tasks/types.js'
 import type { OutreachServices } from '../deps.js'
+import { dueChatSyncs, findChatSyncUser, recordChatSync, type ChatSyncUser } from './repo.js'
 
-export interface SyncedUser {
-  id: string
-  email: string
-  name: string | null
-  attempts: number
-}
-
-export async function pushUser(config: ChatAgentConfig, fetchImpl: typeof fetch, user: SyncedUser): Promise<string | undefined> {
+export async function pushUser(config: ChatAgentConfig, fetchImpl: typeof fetch, user: ChatSyncUser): Promise<string | undefined> {
   if (!config.url) return 'chat agent sync is off'
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), config.timeoutMs)
@@ -36,20 +30,6 @@ export async function pushUser(config: ChatAgentConfig, fetchImpl: typeof fetch,
   }
 }
 
-export async function recordSync(db: Queryable, userId: string, error: string | undefined): Promise<void> {
-  await db.query(
-    `UPDATE users SET
-       chat_sync_status = CASE WHEN $2::text IS NULL THEN 'synced' ELSE 'failed' END,
-       chat_sync_attempts = chat_sync_attempts + 1,
-       chat_sync_error = $2,
-       chat_synced_at = CASE WHEN $2::text IS NULL THEN now() ELSE chat_synced_at END,
-       chat_sync_next_at = CASE WHEN $2::text IS NULL THEN NULL
-                               ELSE now() + least(interval '6 hours', interval '1 minute' * power(2, chat_sync_attempts)) END
-     WHERE id = $1`,
-    [userId, error ?? null],
-  )
-}
-
 export const CHAT_SYNC_KIND = 'chat-sync'
 
 /**
@@ -58,14 +38,10 @@ export const CHAT_SYNC_KIND = 'chat-sync'
  */
 export function chatSyncHandler(config: ChatAgentConfig, fetchImpl: typeof fetch): OutboxHandler {
   return async (row, db) => {
-    const { rows } = await db.query<SyncedUser & { status: string }>(
-      `SELECT id, email, name, chat_sync_attempts AS attempts, chat_sync_status AS status FROM users WHERE id = $1`,
-      [String(row.payload.userId)],
-    )
-    const user = rows[0]
+    const user = await findChatSyncUser(db, String(row.payload.userId))
     if (!user || user.status === 'synced' || !config.url) return
     const error = await pushUser(config, fetchImpl, user)
-    await recordSync(db, user.id, error)
+    await recordChatSync(db, user.id, error)
     if (error) throw new Error(error)
   }
 }
@@ -76,31 +52,21 @@ const CONCURRENCY = 5
 export const chatAgentSyncRetry: TaskFactory<OutreachServices> = (deps) => async (ctx) => {
   const config = deps.config.chatAgent
   if (!config.url) return { processed: 0, more: false, disabled: true }
-  let processed = 0
   let synced = 0
-  let full = false
-  while (!ctx.budget.spent()) {
-    // Users registered in the last minute are left to their own registration attempt.
-    const { rows } = await ctx.db.query<SyncedUser>(
-      `SELECT id, email, name, chat_sync_attempts AS attempts FROM users
-       WHERE chat_sync_status <> 'synced' AND coalesce(chat_sync_next_at, created_at + interval '1 minute') <= now()
-       ORDER BY coalesce(chat_sync_next_at, created_at) LIMIT $1`,
-      [BATCH],
-    )
+  const { processed, more } = await runBatches(ctx.budget, async () => {
+    const users = await dueChatSyncs(ctx.db, BATCH)
     let next = 0
     await Promise.all(
-      Array.from({ length: Math.min(CONCURRENCY, rows.length) }, async () => {
-        while (next < rows.length) {
-          const user = rows[next++]!
+      Array.from({ length: Math.min(CONCURRENCY, users.length) }, async () => {
+        while (next < users.length) {
+          const user = users[next++]!
           const error = await pushUser(config, deps.fetch, user)
-          await recordSync(ctx.db, user.id, error)
+          await recordChatSync(ctx.db, user.id, error)
           if (!error) synced++
         }
       }),
     )
-    processed += rows.length
-    full = rows.length === BATCH
-    if (!full) break
-  }
-  return { processed, more: full && ctx.budget.spent(), synced }
+    return { processed: users.length, full: users.length === BATCH }
+  })
+  return { processed, more, synced }
 }

@@ -1,5 +1,6 @@
 import { UNIQUE_VIOLATION, sqlState } from '../../db/errors.js'
 import type { Queryable } from '../../db/types.js'
+import type { Prune } from '../../tasks/ledger.js'
 import type { AuthUser } from '../env.js'
 import type { AccountUser, ApiKeyInfo } from './schema.js'
 
@@ -107,7 +108,72 @@ export async function authenticateKey(db: Queryable, keyHash: Uint8Array): Promi
 }
 
 /** For `ledger-cleanup`: verification tokens used or expired, and over 30 days old (`$1`: batch size). */
-export const spentVerificationTokens = {
+export const spentVerificationTokens: Prune = {
   name: 'verificationTokens',
   sql: `DELETE FROM email_verifications WHERE token_hash IN (SELECT token_hash FROM email_verifications WHERE (used_at IS NOT NULL OR expires_at < now()) AND created_at < now() - interval '30 days' LIMIT $1)`,
+}
+
+/**
+ * Up to `limit` unverified users due a reminder (fewer than `max` so far, the last one — or the
+ * registration — at least `spacingHours` ago), counted as reminded in the same statement.
+ */
+export async function claimReminderRecipients(db: Queryable, max: number, spacingHours: number, limit: number): Promise<{ id: string; email: string }[]> {
+  const { rows } = await db.query<{ id: string; email: string }>(
+    `UPDATE users SET verification_reminders = verification_reminders + 1, last_verification_reminder_at = now()
+     WHERE id IN (
+       SELECT id FROM users
+       WHERE email_verified_at IS NULL AND verification_reminders < $1
+         AND coalesce(last_verification_reminder_at, created_at) <= now() - make_interval(hours => $2)
+       ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+     )
+     RETURNING id, email`,
+    [max, spacingHours, limit],
+  )
+  return rows
+}
+
+export async function insertVerificationToken(db: Queryable, tokenHash: Uint8Array, userId: string, ttlHours: number): Promise<void> {
+  await db.query(`INSERT INTO email_verifications (token_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3))`, [tokenHash, userId, ttlHours])
+}
+
+export interface ChatSyncUser {
+  id: string
+  email: string
+  name: string | null
+  attempts: number
+}
+
+/** A user to mirror to the chat agent, with its sync status. */
+export async function findChatSyncUser(db: Queryable, id: string): Promise<(ChatSyncUser & { status: string }) | undefined> {
+  const { rows } = await db.query<ChatSyncUser & { status: string }>(
+    `SELECT id, email, name, chat_sync_attempts AS attempts, chat_sync_status AS status FROM users WHERE id = $1`,
+    [id],
+  )
+  return rows[0]
+}
+
+/** Users whose sync failed and whose next attempt is due (users registered in the last minute are left to their own attempt). */
+export async function dueChatSyncs(db: Queryable, limit: number): Promise<ChatSyncUser[]> {
+  const { rows } = await db.query<ChatSyncUser>(
+    `SELECT id, email, name, chat_sync_attempts AS attempts FROM users
+     WHERE chat_sync_status <> 'synced' AND coalesce(chat_sync_next_at, created_at + interval '1 minute') <= now()
+     ORDER BY coalesce(chat_sync_next_at, created_at) LIMIT $1`,
+    [limit],
+  )
+  return rows
+}
+
+/** Records a sync attempt: synced, or failed with its error and the next attempt after 1 min, 2 min, … 6 h at most. */
+export async function recordChatSync(db: Queryable, userId: string, error: string | undefined): Promise<void> {
+  await db.query(
+    `UPDATE users SET
+       chat_sync_status = CASE WHEN $2::text IS NULL THEN 'synced' ELSE 'failed' END,
+       chat_sync_attempts = chat_sync_attempts + 1,
+       chat_sync_error = $2,
+       chat_synced_at = CASE WHEN $2::text IS NULL THEN now() ELSE chat_synced_at END,
+       chat_sync_next_at = CASE WHEN $2::text IS NULL THEN NULL
+                               ELSE now() + lowtide_backoff(chat_sync_attempts + 1, interval '1 minute', interval '6 hours') END
+     WHERE id = $1`,
+    [userId, error ?? null],
+  )
 }

@@ -79,12 +79,13 @@ export interface EmailOutcome {
   id: string
   status: 'sent' | 'failed' | 'skipped' | 'pending'
   reason: string | null
-  /** For `pending` (a retryable failure): seconds until the next attempt. */
-  retryInS: number
   attempted: boolean
 }
 
-/** Records every outcome of a batch in one statement. */
+/**
+ * Records every outcome of a batch in one statement. A retryable failure (`pending`) is sent again
+ * after 30 s, 1 min, 2 min, … 1 h at most (`lowtide_backoff`, by attempts made).
+ */
 export async function recordOutcomes(db: Queryable, outcomes: EmailOutcome[]): Promise<void> {
   if (outcomes.length === 0) return
   await db.query(
@@ -94,14 +95,13 @@ export async function recordOutcomes(db: Queryable, outcomes: EmailOutcome[]): P
        last_error = CASE WHEN o.status IN ('failed', 'pending') THEN o.reason ELSE e.last_error END,
        attempts = e.attempts + CASE WHEN o.attempted THEN 1 ELSE 0 END,
        sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE e.sent_at END,
-       send_at = CASE WHEN o.status = 'pending' THEN now() + make_interval(secs => o.retry_in_s) ELSE e.send_at END
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::boolean[]) AS o(id, status, reason, retry_in_s, attempted)
+       send_at = CASE WHEN o.status = 'pending' THEN now() + lowtide_backoff(e.attempts + 1, interval '30 seconds', interval '1 hour') ELSE e.send_at END
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[]) AS o(id, status, reason, attempted)
      WHERE e.id = o.id`,
     [
       outcomes.map((o) => o.id),
       outcomes.map((o) => o.status),
       outcomes.map((o) => o.reason),
-      outcomes.map((o) => o.retryInS),
       outcomes.map((o) => o.attempted),
     ],
   )

@@ -10,7 +10,7 @@
  */
 import type { DispatchConfig } from '../../config.js'
 import type { Db } from '../../db/types.js'
-import { pause } from '../../tasks/budget.js'
+import { pause, runBatches } from '../../tasks/budget.js'
 import type { TaskBudget, TaskFactory } from '../../tasks/types.js'
 import type { OutreachServices } from '../deps.js'
 import { EmailSendError, type EmailTransport } from '../emails/transport.js'
@@ -22,26 +22,21 @@ import { emitEvents } from '../webhooks/events.js'
 
 export const dispatchCampaigns: TaskFactory<OutreachServices> = (deps) => async (ctx) => {
   const config = deps.config.dispatch
-  let processed = 0
   let sent = 0
-  let batches = 0
-  let fullBatch = false
   const paused = new Set<string>()
-  while (!ctx.budget.spent()) {
+  const { processed, more, batches } = await runBatches(ctx.budget, async () => {
     const batch = await ctx.db.withTransaction((tx) => dispatchBatch(tx, config, deps.email, ctx.budget, ctx.outbox))
-    batches++
-    processed += batch.handled
     sent += batch.sent
     for (const id of batch.paused) paused.add(id)
-    fullBatch = batch.claimed === config.batchSize
-    if (!fullBatch || batch.handled === 0) break
-  }
+    // A full claim that handled nothing would only claim the same rows again.
+    return { processed: batch.handled, full: batch.claimed === config.batchSize && batch.handled > 0 }
+  })
   const completed = await ctx.db.withTransaction(async (tx) => {
     const done = await repo.completeFinishedCampaigns(tx)
     await emitEvents(tx, ctx.outbox, done.map((c) => ({ userId: c.userId, type: 'campaign.completed' as const, data: { campaignId: c.id } })))
     return done.map((c) => c.id)
   })
-  return { processed, more: fullBatch && ctx.budget.spent(), sent, batches, paused: [...paused], completed }
+  return { processed, more, sent, batches, paused: [...paused], completed }
 }
 
 interface BatchResult {
@@ -57,7 +52,7 @@ async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTra
   const sendable: DueEmail[] = []
   for (const email of due) {
     const reason = email.unsubscribed ? 'unsubscribed' : email.step > 1 && email.onlyIfNoReply && email.replied ? 'replied' : null
-    if (reason) outcomes.push({ id: email.id, status: 'skipped', reason, retryInS: 0, attempted: false })
+    if (reason) outcomes.push({ id: email.id, status: 'skipped', reason, attempted: false })
     else sendable.push(email)
   }
 
@@ -130,7 +125,7 @@ async function sendOne(tx: Db, email: DueEmail, transport: EmailTransport, confi
       userId: email.userId,
       scheduledEmailId: email.id,
     })
-    return { id: email.id, status: 'sent', reason: null, retryInS: 0, attempted: true }
+    return { id: email.id, status: 'sent', reason: null, attempted: true }
   } catch (err) {
     const permanent = err instanceof EmailSendError && err.permanent
     const lastAttempt = email.attempts + 1 >= config.maxAttempts
@@ -139,8 +134,6 @@ async function sendOne(tx: Db, email: DueEmail, transport: EmailTransport, confi
       id: email.id,
       status: permanent || lastAttempt ? 'failed' : 'pending',
       reason: (err as Error).message.slice(0, 500),
-      // 30 s, 1 min, 2 min, … capped at an hour.
-      retryInS: Math.min(3600, 30 * 2 ** email.attempts),
       attempted: true,
     }
   }

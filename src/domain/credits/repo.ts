@@ -52,3 +52,24 @@ export async function setThreshold(db: Queryable, userId: string, threshold: num
   )
   return rows[0]
 }
+
+/**
+ * Up to `limit` users below their low-credit threshold who have no notice for `day` yet: a notice row
+ * is written for each in the same statement (one per user per day, whatever runs twice).
+ */
+export async function noteLowCreditUsers(db: Queryable, day: string, limit: number): Promise<{ id: string; email: string; balance: number; threshold: number }[]> {
+  const { rows } = await db.query<{ id: string; email: string; balance: number; threshold: number }>(
+    `WITH due AS (
+       SELECT u.id FROM users u
+       WHERE u.credit_balance < u.low_credit_threshold
+         AND NOT EXISTS (SELECT 1 FROM user_notices n WHERE n.user_id = u.id AND n.kind = 'low_credits' AND n.notice_day = $1::date)
+       ORDER BY u.id LIMIT $2
+     ), noted AS (
+       INSERT INTO user_notices (user_id, kind, notice_day) SELECT id, 'low_credits', $1::date FROM due
+       ON CONFLICT DO NOTHING RETURNING user_id
+     )
+     SELECT u.id, u.email, u.credit_balance::int AS balance, u.low_credit_threshold AS threshold FROM users u JOIN noted ON noted.user_id = u.id`,
+    [day, limit],
+  )
+  return rows
+}
