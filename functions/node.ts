@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { createApp, type App } from '../src/app.js'
-import type { Config } from '../src/config.js'
+import { loadConfig, type Config } from '../src/config.js'
 import type { Logger } from '../src/logger.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 import { schedules } from '../cron/schedules.js'
@@ -34,4 +34,4 @@ export function startNodeServer(config: Config, options: NodeServerOptions = {})
   )
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await runNode(startNodeServer)
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await runNode(loadConfig, startNodeServer)

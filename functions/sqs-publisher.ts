@@ -4,7 +4,7 @@
  * module loading, which a cold start without a queue (or before its first write) need not pay.
  */
 import type { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs'
-import type { QueueConfig } from '../src/config.js'
+import type { QueueConfig } from '../src/config/runtime.js'
 import type { Logger } from '../src/logger.js'
 import { batches, disabledPublisher, type QueuePublisher } from '../src/queue/publisher.js'
 

@@ -1,8 +1,9 @@
 /** The outreach backend on Cloudflare Workers (functions/adapters/worker.ts). */
 import { createApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
 import { schedules } from '../cron/schedules.js'
 import { createWorkerEntry } from './adapters/worker.js'
 
 export type { WorkerEnv } from './adapters/worker.js'
 
-export default createWorkerEntry((platform) => createApp({ ...platform, schedules }), schedules)
+export default createWorkerEntry({ load: loadConfig, build: (platform) => createApp({ ...platform, schedules }), schedules })

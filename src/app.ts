@@ -19,12 +19,14 @@ import { disabledWebhooksPanel } from './domain/webhooks/ops-panel.js'
 import { webhookRoutes } from './domain/webhooks/routes.js'
 import { docsRoutes } from './docs.js'
 import { rateLimit } from './http/rate-limit.js'
+import type { Config } from './config.js'
 import { portableSha256, type Sha256 } from './crypto.js'
 import { createRuntime, type RuntimeDeps } from './runtime/app.js'
 
 export type { AppEnv } from './domain/env.js'
 
-export interface AppDeps extends Omit<RuntimeDeps<OutreachServices>, 'services' | 'outboxHandlers' | 'ops'> {
+export interface AppDeps extends Omit<RuntimeDeps<OutreachServices>, 'config' | 'services' | 'outboxHandlers' | 'ops'> {
+  config: Config
   /** How emails leave (`EMAIL_TRANSPORT`); built from config when not given. */
   email?: EmailTransport
   /** Outbound HTTP (chat agent, email API); the platform's `fetch` when not given. */
@@ -43,7 +45,7 @@ export interface AppDeps extends Omit<RuntimeDeps<OutreachServices>, 'services' 
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps
   const fetchImpl = deps.fetch ?? ((input, init) => fetch(input, init))
-  const services: OutreachServices = { email: deps.email ?? createEmailTransport(config.email), fetch: fetchImpl, sha256: deps.sha256 ?? portableSha256 }
+  const services: OutreachServices = { config, email: deps.email ?? createEmailTransport(config.email), fetch: fetchImpl, sha256: deps.sha256 ?? portableSha256 }
   const { app, clientIp } = createRuntime<AppEnv, OutreachServices>(
     {
       ...deps,
@@ -75,7 +77,7 @@ export function createApp(deps: AppDeps) {
     campaignCreate: rateLimit({ name: 'campaign-create', rule: config.rateLimits.campaignCreate, subject: byUser, logger }),
     campaignStart: rateLimit({ name: 'campaign-start', rule: config.rateLimits.campaignStart, subject: byUser, logger }),
   }
-  const domain: DomainDeps = { config, logger, ...services, limits, auth: authentication(services.sha256) }
+  const domain: DomainDeps = { logger, ...services, limits, auth: authentication(services.sha256) }
   if (config.rateLimits.api) app.use('/v1/*', rateLimit({ name: 'api', rule: config.rateLimits.api, subject: byIp, logger }))
 
   app.route('/v1/auth', accountRoutes(domain))

@@ -1,5 +1,5 @@
 /** JSON-lines logger on `console`, which every platform has (Workers and Lambda ship it to their logs). */
-import type { LogLevel } from './config.js'
+import type { LogLevel } from './config/server.js'
 
 export type LogFields = Record<string, unknown>
 

@@ -89,3 +89,21 @@ describe('configuration', () => {
     expect(run.stderr).toMatch(/Invalid configuration: DB_POOL_MAX/)
   })
 })
+
+describe("README's table of variables", () => {
+  it('is the one generated from the declarations (npm run docs:config)', async () => {
+    const { readmeWithTable, configTable } = await import('../tools/config-docs.js')
+    const readme = (await import('node:fs')).readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    expect(readme).toContain(configTable())
+    expect(readmeWithTable(readme)).toBe(readme)
+  })
+
+  it('shows each declared default as loadConfig applies it', async () => {
+    const { variables } = await import('../src/config.js')
+    const parsed = Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, v.schema.parse(undefined)]))
+    for (const [name, v] of Object.entries(variables)) {
+      const value = parsed[name]
+      if (typeof value === 'number' || typeof value === 'string') expect([name, v.defaultText]).toEqual([name, expect.stringContaining(String(value))])
+    }
+  })
+})

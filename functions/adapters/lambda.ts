@@ -12,7 +12,7 @@
 // Node 22+ has a global WebSocket for Neon's driver: no `ws` here (see node-websocket.ts).
 import { getConnInfo, handle, type APIGatewayProxyResult, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda'
 import type { Hono } from 'hono'
-import { loadConfig, type Env } from '../../src/config.js'
+import type { Env, Platform, RuntimeConfig } from '../../src/config/runtime.js'
 import { createConnectionSource } from '../../src/db/connections.js'
 import type { ConnectionSource } from '../../src/db/types.js'
 import { createLogger } from '../../src/logger.js'
@@ -34,9 +34,17 @@ export class UnrecognizedEventError extends Error {
   override name = 'UnrecognizedEventError'
 }
 
-/** `build` makes the app from the platform; `schedules` tells which task a schedule event is for. */
-export function createLambdaEntry(env: Env, build: (platform: NodePlatform) => Hono<any>, schedules: readonly Schedule[]): LambdaHandler {
-  const config = loadConfig(env, 'lambda')
+export interface LambdaEntryOptions<C extends RuntimeConfig> {
+  /** The app's configuration from the environment (the runtime's `loadRuntimeConfig`, or the app's own superset). */
+  load(env: Env, platform: Platform): C
+  /** Makes the app from the platform. */
+  build(platform: NodePlatform<C>): Hono<any>
+  /** The schedule registry: which task a schedule event is for. */
+  schedules: readonly Schedule[]
+}
+
+export function createLambdaEntry<C extends RuntimeConfig>(env: Env, { load, build, schedules }: LambdaEntryOptions<C>): LambdaHandler {
+  const config = load(env, 'lambda')
   if (!config.db.url) throw new Error('DATABASE_URL is required on Lambda')
   const logger = createLogger(config.logLevel)
   const connections = createConnectionSource(config.db, config.db.url, logger)

@@ -1,5 +1,5 @@
 /** What Node gives an app on lowtide's runtime — the Node server and Lambda alike. */
-import type { Config } from '../../src/config.js'
+import type { RuntimeConfig } from '../../src/config/runtime.js'
 import type { Sha256 } from '../../src/crypto.js'
 import type { ConnectionSource } from '../../src/db/types.js'
 import type { PlatformDeps } from '../../src/http/types.js'
@@ -10,8 +10,8 @@ import { publicOnlyFetch, resolveHost } from '../public-fetch.js'
 import { createSqsPublisher } from '../sqs-publisher.js'
 
 /** The runtime's deps and Node's platform clients. */
-export interface NodePlatform extends PlatformDeps {
-  config: Config
+export interface NodePlatform<C extends RuntimeConfig = RuntimeConfig> extends PlatformDeps {
+  config: C
   logger: Logger
   connections: ConnectionSource
   publisher: QueuePublisher
@@ -23,6 +23,6 @@ export interface NodePlatform extends PlatformDeps {
 }
 
 /** Node's clients, built once from the config. */
-export function nodePlatform(config: Config, logger: Logger, connections: ConnectionSource): Omit<NodePlatform, 'clientIp'> {
+export function nodePlatform<C extends RuntimeConfig>(config: C, logger: Logger, connections: ConnectionSource): Omit<NodePlatform<C>, 'clientIp'> {
   return { config, logger, connections, publisher: createSqsPublisher(config.queue, logger), sha256: nodeSha256, resolveHost, publicOnlyFetch }
 }

@@ -1,5 +1,5 @@
 /** A Node server as a process: configured from the environment, closed gracefully on SIGINT/SIGTERM. */
-import { ConfigError, loadConfig, type Config } from '../../src/config.js'
+import { ConfigError, type Env, type Platform, type RuntimeConfig } from '../../src/config/runtime.js'
 import { createLogger, type Logger } from '../../src/logger.js'
 import type { NodeServer } from './node.js'
 
@@ -23,10 +23,10 @@ export function exitOnSignals(close: () => Promise<void>, logger: Logger): void 
 }
 
 /** An entry run as a program: config from the environment (a bad one is one line and exit 1), served until SIGINT/SIGTERM. */
-export async function runNode(start: (config: Config, options: { logger: Logger }) => Promise<NodeServer>): Promise<void> {
-  let config: Config
+export async function runNode<C extends RuntimeConfig>(load: (env: Env, platform: Platform) => C, start: (config: C, options: { logger: Logger }) => Promise<NodeServer>): Promise<void> {
+  let config: C
   try {
-    config = loadConfig(process.env, 'node')
+    config = load(process.env, 'node')
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     console.error(err.message)

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { serve, type HttpBindings, type ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context } from 'hono'
-import type { Config } from '../../src/config.js'
+import type { RuntimeConfig } from '../../src/config/runtime.js'
 import { createConnectionSource } from '../../src/db/connections.js'
 import type { ConnectionSource } from '../../src/db/types.js'
 import { createLogger, type Logger } from '../../src/logger.js'
@@ -29,7 +29,7 @@ export interface NodeServer {
   close(graceMs?: number): Promise<void>
 }
 
-export async function serveNode(config: Config, build: (platform: NodePlatform) => FetchApp, options: { logger?: Logger } = {}): Promise<NodeServer> {
+export async function serveNode<C extends RuntimeConfig>(config: C, build: (platform: NodePlatform<C>) => FetchApp, options: { logger?: Logger } = {}): Promise<NodeServer> {
   const logger = options.logger ?? createLogger(config.logLevel)
   if (!config.db.url) throw new Error('DATABASE_URL is required to start the Node server')
   const connections = createConnectionSource(config.db, config.db.url, logger)

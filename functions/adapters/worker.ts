@@ -6,7 +6,7 @@
  * signed `POST /tasks/<name>` as every other trigger.
  */
 import type { ExecutionContext, Hono } from 'hono'
-import { ConfigError, loadConfig, type Config, type Env as StringEnv } from '../../src/config.js'
+import { ConfigError, type Env as StringEnv, type Platform, type RuntimeConfig } from '../../src/config/runtime.js'
 import { createConnectionSource } from '../../src/db/connections.js'
 import type { ConnectionSource } from '../../src/db/types.js'
 import { AppError, errorResponse } from '../../src/errors.js'
@@ -22,8 +22,8 @@ export interface WorkerEnv {
 }
 
 /** What a Worker gives an app: the runtime's deps; SHA-256 stays the portable one. */
-export interface WorkerPlatform extends PlatformDeps {
-  config: Config
+export interface WorkerPlatform<C extends RuntimeConfig = RuntimeConfig> extends PlatformDeps {
+  config: C
   logger: Logger
   connections: ConnectionSource
   publisher: QueuePublisher
@@ -40,15 +40,23 @@ interface Built {
   signingSecret: string | undefined
 }
 
-/** `build` makes the app from the platform; `schedules` maps a firing cron back to its tasks. */
-export function createWorkerEntry(build: (platform: WorkerPlatform) => Hono<any>, schedules: readonly { name: string; cron: string }[]) {
+export interface WorkerEntryOptions<C extends RuntimeConfig> {
+  /** The app's configuration from the Worker's string bindings (the runtime's `loadRuntimeConfig`, or the app's own superset). */
+  load(env: StringEnv, platform: Platform): C
+  /** Makes the app from the platform. */
+  build(platform: WorkerPlatform<C>): Hono<any>
+  /** The schedule registry: which tasks a firing cron runs. */
+  schedules: readonly { name: string; cron: string }[]
+}
+
+export function createWorkerEntry<C extends RuntimeConfig>({ load, build, schedules }: WorkerEntryOptions<C>) {
   // One app per isolate and env; building it per request would re-register every route.
   const apps = new WeakMap<object, Built>()
   const appFor = (env: WorkerEnv): Built => {
     const built = apps.get(env)
     if (built) return built
     const strings: StringEnv = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string')) as StringEnv
-    const config = loadConfig(strings, 'worker')
+    const config = load(strings, 'worker')
     const connectionString = env.HYPERDRIVE?.connectionString ?? config.db.url
     if (!connectionString) throw new ConfigError([{ variable: 'DATABASE_URL', message: 'required (or a HYPERDRIVE binding)' }])
     const logger = createLogger(config.logLevel)

@@ -1,4 +1,4 @@
-import type { DbConfig } from '../config.js'
+import type { DbConfig } from '../config/runtime.js'
 import type { Logger } from '../logger.js'
 import { createPerRequestSource } from './drivers/per-request.js'
 import { createPoolSource } from './drivers/pool.js'

@@ -14,8 +14,10 @@ export interface RouteLimits {
   campaignStart: MiddlewareHandler<AppEnv>
 }
 
-/** What outreach hands its tasks (besides the runtime's config, logger and queue) and its routes. */
+/** What outreach hands its tasks (besides the runtime's logger and queue) and its routes. */
 export interface OutreachServices {
+  /** The whole configuration: the runtime's sections and outreach's. */
+  config: Config
   email: EmailTransport
   /** Outbound HTTP (chat agent, email API). */
   fetch: typeof fetch

@@ -4,7 +4,7 @@
  * upsert serialises concurrent checks of one key, so the count is exact across instances.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import type { RateLimitRule } from '../config.js'
+import type { RateLimitRule } from '../config/runtime.js'
 import type { Queryable } from '../db/types.js'
 import { AppError } from '../errors.js'
 import type { Logger } from '../logger.js'

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import type { TaskConfig } from '../config.js'
+import type { TaskConfig } from '../config/runtime.js'
 import { timingSafeEqualText } from '../crypto.js'
 import { AppError } from '../errors.js'
 import type { Logger } from '../logger.js'

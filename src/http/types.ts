@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import type { Config } from '../config.js'
+import type { RuntimeConfig } from '../config/runtime.js'
 import type { RequestScope } from '../db/scope.js'
 
 /** What the request scope middleware gives every request: `c.get('db')`. Apps extend it with their own variables. */
@@ -23,4 +23,4 @@ export interface PlatformDeps {
 }
 
 /** The settings the HTTP layer reads. */
-export type HttpConfig = Pick<Config, 'requestTimeoutMs' | 'trustProxyHops' | 'opsToken' | 'opsAllowIps'>
+export type HttpConfig = Pick<RuntimeConfig, 'requestTimeoutMs' | 'trustProxyHops' | 'opsToken' | 'opsAllowIps'>

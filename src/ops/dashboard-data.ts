@@ -1,5 +1,5 @@
 /** What the ops dashboard shows: the same numbers `/readyz` and the monitor read, plus the ledgers. */
-import type { RateLimitRule } from '../config.js'
+import type { RateLimitRule } from '../config/runtime.js'
 import type { ConnectionSource, Db, PoolStats } from '../db/types.js'
 import { appConnections, type ConnectionCounts } from './connections.js'
 

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import type { Config } from '../config.js'
+import type { RuntimeConfig } from '../config/runtime.js'
 import type { ConnectionSource } from '../db/types.js'
 import { opsAuth } from '../http/ops-auth.js'
 import type { PlatformDeps, ScopeEnv } from '../http/types.js'
@@ -9,7 +9,7 @@ import { dashboardRoutes } from './dashboard.js'
 import { dashboardData, type DashboardSources } from './dashboard-data.js'
 
 export interface OpsDeps extends Pick<DashboardSources, 'rateLimits' | 'panels'> {
-  config: Pick<Config, 'opsToken' | 'opsAllowIps' | 'db' | 'queue'>
+  config: Pick<RuntimeConfig, 'opsToken' | 'opsAllowIps' | 'db' | 'queue'>
   logger: Logger
   connections: ConnectionSource
   clientIp: PlatformDeps['clientIp']

@@ -7,7 +7,7 @@
  * `fetch` (aws4fetch, 6 KB) on Workers, where the SDK would be most of the bundle.
  */
 import { AwsClient } from 'aws4fetch'
-import type { QueueConfig } from '../config.js'
+import type { QueueConfig } from '../config/runtime.js'
 import type { Logger } from '../logger.js'
 
 export interface QueuedMessage {

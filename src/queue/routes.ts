@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { z } from 'zod'
-import type { TaskConfig } from '../config.js'
+import type { TaskConfig } from '../config/runtime.js'
 import type { RuntimeEnv } from './env.js'
 import { validate } from '../http/validate.js'
 import type { Logger } from '../logger.js'

@@ -6,7 +6,7 @@
  * built here, together.
  */
 import { Hono, type Context } from 'hono'
-import type { Config } from '../config.js'
+import type { RuntimeConfig } from '../config/runtime.js'
 import { randomToken } from '../crypto.js'
 import type { ConnectionSource } from '../db/types.js'
 import { AppError, errorResponse, renderError } from '../errors.js'
@@ -28,7 +28,7 @@ import type { PreparedTask } from '../tasks/runner.js'
 import type { ScheduleEntry } from '../tasks/types.js'
 
 export interface RuntimeDeps<S = unknown> extends PlatformDeps {
-  config: Config
+  config: RuntimeConfig
   logger: Logger
   /** Where request scopes get their connection: a shared pool, or one connection per request. */
   connections: ConnectionSource
@@ -69,10 +69,11 @@ export function createRuntime<E extends RuntimeEnv = RuntimeEnv, S = unknown>(de
   // The `task` handler needs the prepared tasks, and the sweep (a task) delivers through every handler.
   const handlers: Record<string, OutboxHandler> = { ...deps.outboxHandlers }
   const tasks = prepareTasks(deps.schedules ?? [], {
-    ...deps.services,
     config,
     logger,
     queue: { publisher, deliver: (db, id, outbox) => deliver(db, id, handlers, logger, outbox) },
+    // Last: an app's services may narrow `config` to its own (a superset of the runtime's).
+    ...deps.services,
   })
   handlers.task = taskHandler(tasks, { holder, logger, queueEnabled: publisher.enabled })
 

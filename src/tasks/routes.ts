@@ -9,7 +9,7 @@ import { signedRequest } from '../http/signed-request.js'
 import { TRIGGER_HEADER } from '../http/signing.js'
 import { occurrenceAt } from './occurrences.js'
 import { runTrigger, TaskRunningError, type PreparedTask } from './runner.js'
-import type { TaskConfig } from '../config.js'
+import type { TaskConfig } from '../config/runtime.js'
 
 export { TRIGGER_HEADER } from '../http/signing.js'
 

@@ -3,7 +3,7 @@
  * fired it. It works in bounded batches until `ctx.budget` is spent; `more: true` says work is left
  * for a continuation (an immediate re-trigger, or simply the next occurrence).
  */
-import type { Config } from '../config.js'
+import type { RuntimeConfig } from '../config/runtime.js'
 import type { Db } from '../db/types.js'
 import type { Logger } from '../logger.js'
 import type { DeliverResult } from '../queue/deliver.js'
@@ -58,7 +58,7 @@ export type TaskFn = (ctx: TaskContext) => Promise<TaskResult>
 
 /** What the runtime gives every task factory, besides the app's own services. */
 export interface TaskRuntime {
-  config: Config
+  config: RuntimeConfig
   logger: Logger
   queue: {
     publisher: QueuePublisher

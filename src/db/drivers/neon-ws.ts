@@ -6,7 +6,7 @@
  * short connection (there is no raw TCP for the cancel protocol here).
  */
 import type pg from 'pg'
-import type { DbConfig } from '../../config.js'
+import type { DbConfig } from '../../config/runtime.js'
 import type { ConnectionSource, PgClientLike } from '../types.js'
 import { createPerRequestSource, type ClientFactory } from './per-request.js'
 import type { PgSourceOptions } from './pg-options.js'

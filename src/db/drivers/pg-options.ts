@@ -1,5 +1,5 @@
 import pg from 'pg'
-import type { DbConfig } from '../../config.js'
+import type { DbConfig } from '../../config/runtime.js'
 import type { Logger } from '../../logger.js'
 import type { PgClientLike } from '../types.js'
 

@@ -3,7 +3,7 @@
  * a short timeout, and by `chat-agent-sync-retry` (every 5 min) for those that failed, with growing
  * delays (1 min, 2, 4, … capped at 6 h). Without a URL the sync is off.
  */
-import type { ChatAgentConfig } from '../../config.js'
+import type { ChatAgentConfig } from './config.js'
 import type { OutboxHandler } from '../../queue/deliver.js'
 import { runBatches } from '../../tasks/budget.js'
 import type { TaskFactory } from '../../tasks/types.js'

@@ -8,7 +8,7 @@
  * batch back: with the `db` transport every email is recorded exactly once; with `http` the
  * provider sees the same idempotency key again (`lt-email-<id>`).
  */
-import type { DispatchConfig } from '../../config.js'
+import type { DispatchConfig } from './config.js'
 import type { Db } from '../../db/types.js'
 import { pause, runBatches } from '../../tasks/budget.js'
 import type { TaskBudget, TaskFactory } from '../../tasks/types.js'

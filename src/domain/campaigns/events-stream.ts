@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
-import type { StreamConfig } from '../../config.js'
+import type { StreamConfig } from './config.js'
 import { RequestScope } from '../../db/scope.js'
 import type { ConnectionSource } from '../../db/types.js'
 import type { AppEnv } from '../env.js'

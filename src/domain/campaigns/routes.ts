@@ -7,7 +7,7 @@ import { listCampaigns } from './repo.js'
 import { campaignIdParam, campaignListQuery, createCampaignBody, updateCampaignBody } from './schema.js'
 import { changeStatus, createCampaign, deleteCampaign, getCampaign, updateCampaign } from './service.js'
 import type { CampaignAction } from './state.js'
-import type { StreamConfig } from '../../config.js'
+import type { StreamConfig } from './config.js'
 import type { ConnectionSource } from '../../db/types.js'
 import { campaignEvents } from './events-stream.js'
 

@@ -3,7 +3,7 @@
  * development, tests and demos want; `http` POSTs it as JSON to `EMAIL_HTTP_URL` with a bearer key,
  * the shape most email APIs (or a small relay in front of SMTP) accept.
  */
-import type { EmailConfig } from '../../config.js'
+import type { EmailConfig } from './config.js'
 import type { Queryable } from '../../db/types.js'
 import { randomToken } from '../../crypto.js'
 

@@ -1,0 +1,60 @@
+/** Where outbox ids go after commit (SQS) and how often a row is tried before it is dead. */
+import { httpUrl, int, isHttpUrl, secret, text, type Values } from './define.js'
+
+export const queueVariables = {
+  // Not a URL is a warning, not a stop: see queueConfig.
+  SQS_QUEUE_URL: text({
+    defaultText: 'fauxqs (`npm start`)',
+    doc: 'the queue outbox ids go to; unset elsewhere: the `outbox-sweep` task delivers instead. A value that is not an http(s) URL (an unresolved `!Ref` under serverless-offline) turns the queue off with a logged warning, shown in `/readyz` as `queue.reason`',
+  }),
+  SQS_ENDPOINT: httpUrl({ doc: 'a non-AWS SQS endpoint (fauxqs, LocalStack); AWS credentials come from the usual SDK chain' }),
+  SQS_REGION: text({ default: 'us-east-1', refine: [(v) => /^[a-z]{2}(-[a-z]+)+-\d$/.test(v), 'an AWS region like eu-west-1'], doc: 'the queue\'s region' }),
+  QUEUE_MAX_ATTEMPTS: int({ min: 1, max: 50, default: 8, doc: 'deliveries of an outbox row before it is marked dead (webhooks always get 8)' }),
+  AWS_ACCESS_KEY_ID: text({ defaultText: 'the SDK chain', doc: 'on Workers (no AWS credential chain there) the outbox publisher signs its SQS requests with these three' }),
+  AWS_SECRET_ACCESS_KEY: secret({ defaultText: 'the SDK chain', doc: 'see `AWS_ACCESS_KEY_ID`' }),
+  AWS_SESSION_TOKEN: secret({ defaultText: 'the SDK chain', doc: 'see `AWS_ACCESS_KEY_ID`' }),
+}
+
+export interface QueueConfig {
+  /** The SQS queue that carries outbox ids; unset: rows wait for the sweep task. */
+  queueUrl: string | undefined
+  /** Why the queue is off although SQS_QUEUE_URL is set (e.g. a CloudFormation reference nothing resolved). */
+  disabledReason: string | undefined
+  /** A non-AWS endpoint (fauxqs, LocalStack). */
+  endpoint: string | undefined
+  region: string
+  /** Deliveries of one outbox row before it is marked dead. */
+  maxAttempts: number
+  /**
+   * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) when set: Workers have no
+   * AWS credential chain, so the Worker needs them as secrets. Elsewhere the SDK's chain applies.
+   */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined
+}
+
+export function queueConfig(v: Values<typeof queueVariables>): QueueConfig {
+  return {
+    ...queueUrlOf(v.SQS_QUEUE_URL),
+    endpoint: v.SQS_ENDPOINT,
+    region: v.SQS_REGION,
+    maxAttempts: v.QUEUE_MAX_ATTEMPTS,
+    credentials:
+      v.AWS_ACCESS_KEY_ID && v.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: v.AWS_ACCESS_KEY_ID, secretAccessKey: v.AWS_SECRET_ACCESS_KEY, ...(v.AWS_SESSION_TOKEN ? { sessionToken: v.AWS_SESSION_TOKEN } : {}) }
+        : undefined,
+  }
+}
+
+/**
+ * A queue URL that is not a URL turns the queue off with a reason, instead of stopping start-up:
+ * tools that cannot resolve CloudFormation (serverless-offline, `invoke local`) pass `!Ref OutboxQueue`
+ * through as "[object Object]", and every route that needs no queue should still work there.
+ * Nothing is lost: outbox rows wait for the `outbox-sweep` task, which delivers them itself.
+ */
+function queueUrlOf(value: string | undefined): { queueUrl: string | undefined; disabledReason: string | undefined } {
+  if (value === undefined || isHttpUrl(value)) return { queueUrl: value, disabledReason: undefined }
+  return {
+    queueUrl: undefined,
+    disabledReason: `SQS_QUEUE_URL is not an http(s) URL (got ${JSON.stringify(value.slice(0, 100))}): queue disabled, outbox rows wait for the outbox-sweep task`,
+  }
+}
