@@ -17,7 +17,6 @@ import { userRoutes } from './domain/users/routes.js'
 import { webhookHandler } from './domain/webhooks/delivery.js'
 import { disabledWebhooksPanel } from './domain/webhooks/ops-panel.js'
 import { webhookRoutes } from './domain/webhooks/routes.js'
-import { docsRoutes } from './docs.js'
 import { rateLimit } from './http/rate-limit.js'
 import type { Config } from './config.js'
 import { portableSha256, type Sha256 } from './crypto.js'
@@ -64,9 +63,11 @@ export function createApp(deps: AppDeps) {
         },
         panels: [disabledWebhooksPanel],
       },
+      api: {
+        title: 'lowtide API',
+        description: 'Outreach backend: accounts and credits, contacts, campaigns, webhook endpoints. Errors are `{"error":{"code","message","details?"}}`.',
+      },
     },
-    // The API's description touches nothing either.
-    { unscoped: (a) => a.route('/', docsRoutes()) },
   )
 
   const byIp = (c: Parameters<typeof clientIp>[0]) => clientIp(c) ?? 'unknown'

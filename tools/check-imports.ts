@@ -4,7 +4,7 @@
  *   errors.ts) → `http/` → `queue/` → `tasks/` → `ops/` → `runtime/` (composition, public entry).
  *   A layer imports only layers below it and itself, so its folders can form no cycle.
  * - The runtime never imports the domain (`src/domain/`) or the app built on it (`src/app.ts`,
- *   `src/docs.ts`, `src/config.ts`: the outreach backend's); the domain uses the runtime.
+ *   `src/config.ts`: the outreach backend's); the domain uses the runtime.
  * - `src/` is platform-free: no `node:*` built-ins, no `cloudflare:*`, no AWS SDK; and it never
  *   imports `functions/`, `cron/` or `tools/`, which sit on top.
  * - No module-level import cycles anywhere in `src/`.
@@ -27,7 +27,7 @@ export const LAYERS: [name: string, path: string][] = [
   ['runtime', '^src/runtime/'],
 ]
 const RUNTIME = LAYERS.map(([, p]) => `(${p})`).join('|')
-const APP = '^src/(domain/|(app|docs|config)\\.ts$)'
+const APP = '^src/(domain/|(app|config)\\.ts$)'
 
 export const RULES: IForbiddenRuleType[] = [
   ...LAYERS.slice(0, -1).map(([name, from], i): IForbiddenRuleType => ({

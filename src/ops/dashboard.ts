@@ -3,7 +3,9 @@
  * fetch the page's main section again every 5 s (the browser keeps the time, not the server).
  * Same auth as /readyz; a browser is asked for HTTP Basic credentials with the ops token as password.
  */
-import { Hono, type Context } from 'hono'
+import type { Context } from 'hono'
+import { z } from 'zod'
+import { openApiApp, route } from '../http/openapi.js'
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import type { ScopeEnv } from '../http/types.js'
@@ -80,14 +82,28 @@ ${renderMain(d)}
 }
 
 export function dashboardRoutes(load: (c: Context<ScopeEnv>) => Promise<DashboardData>) {
-  return new Hono<ScopeEnv>()
-    .get('/', async (c) => {
+  const app = openApiApp<ScopeEnv>()
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/',
+      tag: 'ops',
+      auth: 'ops',
+      summary: 'The ops dashboard (HTML; a browser is asked for Basic credentials, the ops token as password)',
+      responses: { 200: { mediaType: 'text/html', description: 'The dashboard' } },
+    }),
+    async (c) => {
       const data = await load(c)
       return c.html(c.req.query('part') === 'main' ? renderMain(data) : renderPage(data), 200, { 'Cache-Control': 'no-store' })
-    })
-    .get('/data.json', async (c) => {
+    },
+  )
+  app.openapi(
+    route({ method: 'get', path: '/data.json', tag: 'ops', auth: 'ops', summary: 'The dashboard’s numbers as JSON', responses: { 200: z.object({ generatedAt: z.string() }).catchall(z.unknown()) } }),
+    async (c) => {
       // The app's panels by id, with their data (their loaders are not data).
       const { panels, ...data } = await load(c)
-      return c.json({ ...data, ...Object.fromEntries(panels.map(({ panel, data: value }) => [panel.id, value])) })
-    })
+      return c.json({ ...data, ...Object.fromEntries(panels.map(({ panel, data: value }) => [panel.id, value])) }, 200)
+    },
+  )
+  return app
 }

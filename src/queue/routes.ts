@@ -1,8 +1,8 @@
-import { Hono, type MiddlewareHandler } from 'hono'
+import type { MiddlewareHandler } from 'hono'
 import { z } from 'zod'
 import type { TaskConfig } from '../config/runtime.js'
 import type { RuntimeEnv } from './env.js'
-import { validate } from '../http/validate.js'
+import { openApiApp, route } from '../http/openapi.js'
 import type { Logger } from '../logger.js'
 import { signedRequest } from '../http/signed-request.js'
 import { deliver, type OutboxHandler } from './deliver.js'
@@ -11,11 +11,31 @@ import type { QueuePublisher } from './publisher.js'
 
 export const deliverBody = z.object({ id: z.uuid(), receiveCount: z.number().int().min(1).optional() }).strict()
 
+const deliverAnswer = z.object({
+  result: z.enum(['done', 'duplicate', 'unknown', 'dead', 'retry', 'deferred', 'postponed']),
+  retryAfterS: z.number().int().optional(),
+  nextAttemptAt: z.string().optional(),
+  error: z.string().optional(),
+  reason: z.string().optional().describe('postponed: what it waits for (a task lease held elsewhere); not a failed attempt'),
+})
+
 /** `POST /queue/deliver`, signed like task requests (the SQS consumer signs). */
 export function queueRoutes(deps: { handlers: Record<string, OutboxHandler>; config: TaskConfig; logger: Logger }) {
-  return new Hono<RuntimeEnv>().post('/deliver', signedRequest(deps.config, deps.logger), validate('json', deliverBody), async (c) => {
-    return c.json(await deliver(c.get('db'), c.req.valid('json').id, deps.handlers, deps.logger, c.get('outbox')))
-  })
+  const app = openApiApp<RuntimeEnv>()
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/deliver',
+      tag: 'tasks',
+      auth: 'signed',
+      summary: 'Process one outbox row named by an SQS message, idempotently',
+      middleware: [signedRequest(deps.config, deps.logger)],
+      body: deliverBody,
+      responses: { 200: deliverAnswer },
+    }),
+    async (c) => c.json(await deliver(c.get('db'), c.req.valid('json').id, deps.handlers, deps.logger, c.get('outbox')), 200),
+  )
+  return app
 }
 
 /**

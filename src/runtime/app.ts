@@ -5,13 +5,17 @@
  * of the schedule registry and the outbox handlers (the runtime's `task` kind and the app's) are
  * built here, together.
  */
-import { Hono, type Context } from 'hono'
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import { swaggerUI } from '@hono/swagger-ui'
+import type { Context } from 'hono'
+import { z } from 'zod'
 import type { RuntimeConfig } from '../config/runtime.js'
 import { randomToken } from '../crypto.js'
 import type { ConnectionSource } from '../db/types.js'
 import { AppError, errorResponse, renderError } from '../errors.js'
 import { bodyLimit } from '../http/body-limit.js'
 import { clientIpResolver } from '../http/client-ip.js'
+import { openApiApp, registerSecuritySchemes, route } from '../http/openapi.js'
 import { requestScope } from '../http/request-scope.js'
 import type { PlatformDeps } from '../http/types.js'
 import type { Logger } from '../logger.js'
@@ -44,22 +48,23 @@ export interface RuntimeDeps<S = unknown> extends PlatformDeps {
   outboxHandlers?: Record<string, OutboxHandler>
   /** What `/ops` shows besides the runtime's own numbers. */
   ops?: Partial<Pick<OpsDeps, 'rateLimits' | 'panels'>>
+  /** The API's title and description in `/openapi.json`. */
+  api?: { title: string; description?: string; version?: string }
 }
 
 export interface Runtime<E extends RuntimeEnv> {
-  /** The app so far: add routes to it. */
-  app: Hono<E>
+  /**
+   * The app so far: add routes to it, with `app.openapi(route({...}), handler)` (or app's mounted with
+   * `app.route`) to have them described in `/openapi.json`.
+   */
+  app: OpenAPIHono<E>
   /** The client IP, as `TRUST_PROXY_HOPS` says to read it (for rate limits). */
   clientIp(c: Context): string | undefined
   tasks: ReadonlyMap<string, PreparedTask>
   publisher: QueuePublisher
 }
 
-/**
- * `unscoped` registers routes that must not touch the database or pay for the middleware (an API
- * description, a docs page): they come before it.
- */
-export function createRuntime<E extends RuntimeEnv = RuntimeEnv, S = unknown>(deps: RuntimeDeps<S>, options: { unscoped?: (app: Hono<E>) => void } = {}): Runtime<E> {
+export function createRuntime<E extends RuntimeEnv = RuntimeEnv, S = unknown>(deps: RuntimeDeps<S>): Runtime<E> {
   const { config, logger } = deps
   for (const warning of config.warnings) logger.warn(warning)
   const clientIp = clientIpResolver(deps)
@@ -77,12 +82,19 @@ export function createRuntime<E extends RuntimeEnv = RuntimeEnv, S = unknown>(de
   })
   handlers.task = taskHandler(tasks, { holder, logger, queueEnabled: publisher.enabled })
 
-  const app = new Hono<E>()
+  const app = openApiApp<E>()
   app.onError((err) => renderError(err, logger))
   app.notFound((c) => errorResponse(new AppError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)))
-  // Liveness touches nothing: registered before the middleware, so none of it runs.
-  app.get('/health', (c) => c.json({ status: 'ok' }))
-  options.unscoped?.(app)
+  // Liveness and the API's description touch nothing: registered before the middleware, so none of it runs.
+  app.openapi(route({ method: 'get', path: '/health', tag: 'ops', auth: 'none', rateLimited: false, summary: 'Liveness; touches no database', responses: { 200: z.object({ status: z.literal('ok') }) } }), (c) =>
+    c.json({ status: 'ok' as const }, 200),
+  )
+  registerSecuritySchemes(app)
+  const api = deps.api ?? { title: 'API' }
+  let document: object | undefined
+  // Generated at the first request, when every route of the app is registered.
+  app.get('/openapi.json', (c) => c.json((document ??= app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: api.title, version: api.version ?? '1', description: api.description } }))))
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: api.title }))
 
   // Only methods that carry a body pay for the limit check.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit(config.bodyLimitBytes))

@@ -1,8 +1,8 @@
 /** `POST /tasks/:name`, body optional `{"scheduledAt": "<ISO time>"}` → `{runId, status, processed, more, …}`. */
-import { Hono } from 'hono'
 import { z } from 'zod'
 import { AppError } from '../errors.js'
 import type { RuntimeEnv } from '../queue/env.js'
+import { documentRoute, openApiApp, route } from '../http/openapi.js'
 import { validate } from '../http/validate.js'
 import type { Logger } from '../logger.js'
 import { signedRequest } from '../http/signed-request.js'
@@ -22,8 +22,37 @@ export const taskBody = z
 
 export const taskParam = z.object({ name: z.string().regex(/^[a-z0-9-]{1,64}$/, 'a task name') })
 
-export function taskRoutes(deps: { tasks: Map<string, PreparedTask>; config: TaskConfig; logger: Logger; holder: string; queueEnabled: boolean }) {
-  return new Hono<RuntimeEnv>().post('/:name', signedRequest(deps.config, deps.logger), validate('param', taskParam), async (c) => {
+const runOutcome = z
+  .object({
+    runId: z.uuid(),
+    task: z.string(),
+    scheduledAt: z.string(),
+    status: z.enum(['succeeded', 'duplicate']),
+    processed: z.number().int(),
+    more: z.boolean(),
+    caughtUp: z.number().int(),
+    skipped: z.number().int(),
+  })
+  .catchall(z.unknown())
+
+// Served by the handler below, which reads the body itself: it is optional, and may be empty
+// whatever its content type (an HTTP cron with Bearer CRON_SECRET sends nothing).
+const runTask = route({
+  method: 'post',
+  path: '/{name}',
+  tag: 'tasks',
+  auth: 'signed',
+  summary: 'Run one occurrence of a task from the schedule registry',
+  params: taskParam,
+  body: taskBody,
+  responses: { 200: runOutcome },
+  errors: { 404: 'No such task', 409: 'The task is running elsewhere (overlap policy skip); `details` carry its run id and when its lease ends' },
+})
+
+export function taskRoutes(deps: { tasks: ReadonlyMap<string, PreparedTask>; config: TaskConfig; logger: Logger; holder: string; queueEnabled: boolean }) {
+  const app = openApiApp<RuntimeEnv>()
+  documentRoute(app, runTask)
+  return app.post('/:name', signedRequest(deps.config, deps.logger), validate('param', taskParam), async (c) => {
     const prepared = deps.tasks.get(c.req.valid('param').name)
     if (!prepared) throw new AppError(404, 'unknown_task', `no task named ${c.req.valid('param').name}`)
     const text = await c.req.text()
