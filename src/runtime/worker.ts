@@ -6,15 +6,15 @@
  * signed `POST /tasks/<name>` as every other trigger.
  */
 import type { ExecutionContext, Hono } from 'hono'
-import { ConfigError, type Env as StringEnv, type Platform, type RuntimeConfig } from '../../src/config/runtime.js'
-import { createConnectionSource } from '../../src/db/connections.js'
-import type { ConnectionSource } from '../../src/db/types.js'
-import { AppError, errorResponse } from '../../src/errors.js'
-import type { PlatformDeps } from '../../src/http/types.js'
-import { createLogger, type Logger } from '../../src/logger.js'
-import { createFetchSqsPublisher, type QueuePublisher } from '../../src/queue/publisher.js'
-import { tasksForCron } from '../../src/tasks/registry.js'
-import { runScheduledTask } from '../../src/tasks/scheduled-run.js'
+import { ConfigError, type Env as StringEnv, type Platform, type RuntimeConfig } from '../config/runtime.js'
+import { createConnectionSource } from '../db/connections.js'
+import type { ConnectionSource } from '../db/types.js'
+import { AppError, errorResponse } from '../errors.js'
+import type { PlatformDeps } from '../http/types.js'
+import { createLogger, type Logger } from '../logger.js'
+import { createFetchSqsPublisher, type QueuePublisher } from '../queue/publisher.js'
+import { tasksForCron } from '../tasks/registry.js'
+import { runScheduledTask } from '../tasks/scheduled-run.js'
 
 export interface WorkerEnv {
   HYPERDRIVE?: { connectionString: string }
