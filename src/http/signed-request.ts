@@ -3,21 +3,29 @@ import type { TaskConfig } from '../config/runtime.js'
 import { timingSafeEqualText } from '../crypto.js'
 import { AppError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { qstashRefusal, QSTASH_SIGNATURE_HEADER } from './qstash.js'
 import { checkSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, V1_SUNSET } from './signing.js'
 
 /**
- * Task and queue endpoints: a valid signature, or `Authorization: Bearer <CRON_SECRET>`.
- * Anything else — nothing, a wrong or expired signature, a replay outside the window — is 401.
+ * Task and queue endpoints: a valid signature (lowtide's own, or QStash's `Upstash-Signature` when
+ * its signing keys are configured), or `Authorization: Bearer <CRON_SECRET>`. Anything else —
+ * nothing, a wrong or expired signature, a replay outside the window — is 401.
  */
 export function signedRequest(config: TaskConfig, logger: Logger): MiddlewareHandler {
   const secrets = [config.signingSecret, config.nextSigningSecret]
   return async function signedRequest(c, next) {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1]
     if (bearer && config.cronSecret && timingSafeEqualText(bearer, config.cronSecret)) return next()
+    const qstash = c.req.header(QSTASH_SIGNATURE_HEADER)
+    if (qstash !== undefined) {
+      const refused = await qstashRefusal([config.qstashCurrentSigningKey, config.qstashNextSigningKey], qstash, { path: c.req.path, body: await c.req.text() })
+      if (refused) throw new AppError(401, 'invalid_signature', refused)
+      return next()
+    }
     const timestamp = c.req.header(TIMESTAMP_HEADER)
     const signature = c.req.header(SIGNATURE_HEADER)
     if (!bearer && !timestamp && !signature) {
-      throw new AppError(401, 'unauthorized', 'task endpoints need a signed request (X-Lowtide-Timestamp, X-Lowtide-Signature) or Bearer CRON_SECRET')
+      throw new AppError(401, 'unauthorized', 'task endpoints need a signed request (X-Lowtide-Timestamp, X-Lowtide-Signature; or QStash\'s Upstash-Signature) or Bearer CRON_SECRET')
     }
     const verdict = checkSignature(secrets, timestamp, signature, { method: c.req.method, path: c.req.path, body: await c.req.text() }, { acceptV1: config.acceptV1Signatures })
     if (verdict === 'ok-v1') {

@@ -92,7 +92,10 @@ export function createWorkerEntry<C extends RuntimeConfig>({ load, build, schedu
     scheduled(event: ScheduledEvent, env: WorkerEnv, ctx: ExecutionContext): void {
       const { app, logger, signingSecret } = appFor(env)
       const scheduledAt = new Date(event.scheduledTime)
-      for (const name of tasksForCron(schedules, event.cron)) {
+      const names = tasksForCron(schedules, event.cron)
+      // A trigger left behind by an edited registry (or a dashboard edit) would otherwise run nothing, silently.
+      if (names.length === 0) logger.warn('cron trigger runs no registered task', { cron: event.cron, crons: [...new Set(schedules.map((s) => s.cron))] })
+      for (const name of names) {
         ctx.waitUntil(runScheduledTask((request) => app.fetch(request, env, ctx), { name, scheduledAt, secret: signingSecret, trigger: 'cron' }, logger, { cron: event.cron }))
       }
     },

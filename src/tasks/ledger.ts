@@ -8,15 +8,15 @@ import type { Queryable } from '../db/types.js'
 
 export type Opened = { opened: true; id: string; attempts: number } | { opened: false; id: string; status: string }
 
-export async function openOccurrence(db: Queryable, task: string, scheduledAt: Date, trigger: string, id: string): Promise<Opened> {
+export async function openOccurrence(db: Queryable, task: string, scheduledAt: Date, trigger: string, id: string, triggerRef?: string): Promise<Opened> {
   const { rows } = await db.query<{ id: string; attempts: number }>(
-    `INSERT INTO task_runs AS r (id, task, scheduled_at, status, trigger) VALUES ($1, $2, $3, 'running', $4)
+    `INSERT INTO task_runs AS r (id, task, scheduled_at, status, trigger, trigger_ref) VALUES ($1, $2, $3, 'running', $4, $5)
      ON CONFLICT (task, scheduled_at) DO UPDATE
-       SET id = EXCLUDED.id, status = 'running', trigger = EXCLUDED.trigger, attempts = r.attempts + 1,
-           started_at = now(), finished_at = NULL, error = NULL, processed = 0, more = false
+       SET id = EXCLUDED.id, status = 'running', trigger = EXCLUDED.trigger, trigger_ref = coalesce(EXCLUDED.trigger_ref, r.trigger_ref),
+           attempts = r.attempts + 1, started_at = now(), finished_at = NULL, error = NULL, processed = 0, more = false
        WHERE r.status IN ('failed', 'running')
      RETURNING id, attempts`,
-    [id, task, scheduledAt, trigger],
+    [id, task, scheduledAt, trigger, triggerRef ?? null],
   )
   if (rows[0]) return { opened: true, id: rows[0].id, attempts: rows[0].attempts }
   const existing = await db.query<{ id: string; status: string }>(`SELECT id, status FROM task_runs WHERE task = $1 AND scheduled_at = $2`, [task, scheduledAt])
@@ -32,6 +32,12 @@ export async function finishOccurrence(
     `UPDATE task_runs SET status = $2, processed = $3, more = $4, error = $5, finished_at = now() WHERE id = $1`,
     [id, outcome.status, outcome.processed, outcome.more, outcome.error ?? null],
   )
+}
+
+/** The occurrence a delivery identified by `triggerRef` opened before (a retry of that delivery is for the same one). */
+export async function occurrenceOfDelivery(db: Queryable, task: string, triggerRef: string): Promise<Date | undefined> {
+  const { rows } = await db.query<{ at: Date }>(`SELECT scheduled_at AS at FROM task_runs WHERE task = $1 AND trigger_ref = $2 LIMIT 1`, [task, triggerRef])
+  return rows[0]?.at
 }
 
 /** The latest occurrence on record before `before`, if any. */

@@ -8,6 +8,8 @@ import type { Logger } from '../logger.js'
 import { signedRequest } from '../http/signed-request.js'
 import { TRIGGER_HEADER } from '../http/signing.js'
 import { occurrenceAt } from './occurrences.js'
+import { occurrenceOfDelivery } from './ledger.js'
+import { QSTASH_MESSAGE_ID_HEADER, QSTASH_SIGNATURE_HEADER } from '../http/qstash.js'
 import { runTrigger, TaskRunningError, type PreparedTask } from './runner.js'
 import type { TaskConfig } from '../config/runtime.js'
 
@@ -59,15 +61,19 @@ export function taskRoutes(deps: { tasks: ReadonlyMap<string, PreparedTask>; con
     const parsed = taskBody.safeParse(text.trim() ? safeJson(text) : {})
     if (!parsed.success) throw new AppError(400, 'validation_failed', 'invalid body: expected {"scheduledAt"?: ISO time}', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })))
     const now = new Date()
-    const scheduledAt = parsed.data.scheduledAt ? new Date(parsed.data.scheduledAt) : occurrenceAt(prepared.cron, now)
+    // A retried delivery (QStash sends the same message id) is for the occurrence it first opened.
+    const triggerRef = c.req.header(QSTASH_MESSAGE_ID_HEADER)?.slice(0, 200)
+    const redelivered = triggerRef && !parsed.data.scheduledAt ? await occurrenceOfDelivery(c.get('db'), prepared.entry.name, triggerRef) : undefined
+    const scheduledAt = parsed.data.scheduledAt ? new Date(parsed.data.scheduledAt) : (redelivered ?? occurrenceAt(prepared.cron, now))
     if (scheduledAt.getTime() > now.getTime() + 5 * 60_000) {
       throw new AppError(400, 'validation_failed', 'scheduledAt is in the future', [{ path: 'scheduledAt', message: 'more than 5 minutes ahead' }])
     }
-    const trigger = (c.req.header(TRIGGER_HEADER) ?? 'http').slice(0, 32)
+    const trigger = (c.req.header(TRIGGER_HEADER) ?? (c.req.header(QSTASH_SIGNATURE_HEADER) !== undefined ? 'qstash' : 'http')).slice(0, 32)
     const outcome = await runTrigger(prepared, {
       db: c.get('db'),
       scheduledAt,
       trigger,
+      triggerRef,
       holder: deps.holder,
       logger: deps.logger,
       outbox: c.get('outbox'),

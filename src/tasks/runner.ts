@@ -72,6 +72,8 @@ export async function runTrigger(
     db: Db
     scheduledAt: Date
     trigger: string
+    /** What identified the delivery (QStash's message id), recorded with the occurrence it opens. */
+    triggerRef?: string
     holder: string
     logger: Logger
     outbox: Outbox
@@ -105,7 +107,7 @@ export async function runTrigger(
       const isCurrent = at === scheduledAt
       if (!isCurrent && budget.spent()) break // the rest is caught up by the next trigger
       const id = isCurrent ? runId : crypto.randomUUID()
-      const opened = await openOccurrence(db, entry.name, at, isCurrent ? request.trigger : 'catch-up', id)
+      const opened = await openOccurrence(db, entry.name, at, isCurrent ? request.trigger : 'catch-up', id, isCurrent ? request.triggerRef : undefined)
       if (!opened.opened) {
         if (isCurrent) Object.assign(outcome, { status: 'duplicate', runId: opened.id })
         continue
