@@ -7,7 +7,8 @@
 import { parse as parseToml } from 'smol-toml'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 import { parseServerlessYaml } from './serverless-yaml.js'
-import { toAwsCron } from './triggers.js'
+import { ownTrigger, planWorkersTriggers } from '../src/tasks/triggers.js'
+import { toAwsCron, WORKERS_FREE_CRON_LIMIT } from './triggers.js'
 
 export const TASKS_FUNCTION = 'tasks'
 
@@ -66,7 +67,7 @@ function taskOfInput(template: unknown): string | undefined {
   }
 }
 
-export function wranglerProblems(text: string, schedules: readonly ScheduleEntry[]): string[] {
+export function wranglerProblems(text: string, schedules: readonly ScheduleEntry[], maxTriggers = WORKERS_FREE_CRON_LIMIT): string[] {
   let config: { triggers?: { crons?: unknown } }
   try {
     config = parseToml(text) as typeof config
@@ -74,11 +75,19 @@ export function wranglerProblems(text: string, schedules: readonly ScheduleEntry
     return [`wrangler.toml is not valid TOML: ${(err as Error).message.split('\n')[0]}`]
   }
   const crons = Array.isArray(config.triggers?.crons) ? (config.triggers.crons as unknown[]) : []
-  const expected = [...new Set(schedules.map((s) => s.cron))]
+  const plan = planWorkersTriggers(schedules, maxTriggers)
+  const expected = plan.crons
   const missing = expected.filter((c) => !crons.includes(c))
   const extra = crons.filter((c) => !expected.includes(c as string))
+  const firedBy = (cron: string) => (plan.folded ? 'every task, folded' : schedules.filter((s) => ownTrigger(s) === cron).map((s) => s.name).join(', '))
   return [
-    ...missing.map((c) => `wrangler.toml: no cron trigger ${JSON.stringify(c)} (for ${schedules.filter((s) => s.cron === c).map((s) => s.name).join(', ')})`),
-    ...extra.map((c) => `wrangler.toml: cron trigger ${JSON.stringify(c)} runs no registered task`),
+    ...(crons.length > maxTriggers ? [`wrangler.toml: ${crons.length} cron triggers, over the limit of ${maxTriggers} (run npm run cron:sync, which folds them into one tick)`] : []),
+    ...missing.map((c) => `wrangler.toml: no cron trigger ${JSON.stringify(c)} (for ${firedBy(c)})`),
+    ...extra.map((c) => {
+      const own = schedules.filter((s) => ownTrigger(s) === c || s.cron === c).map((s) => s.name)
+      return own.length && plan.folded
+        ? `wrangler.toml: cron trigger ${JSON.stringify(c)} is not in the folded plan: ${own.join(', ')} would run from it and from the tick`
+        : `wrangler.toml: cron trigger ${JSON.stringify(c)} runs no registered task`
+    }),
   ]
 }

@@ -14,6 +14,12 @@ import { ledgerCleanup } from '../src/tasks/ledger-cleanup.js'
 import { outboxSweep } from '../src/tasks/outbox-sweep.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 
+/**
+ * What the platforms allow. Workers: 5 cron triggers per account on the Free plan, 250 on Paid;
+ * above this `cron:sync` folds the triggers into one every-minute tick (`--max-triggers N` overrides).
+ */
+export const platformLimits = { workersCronTriggers: 5 }
+
 export const schedules: readonly ScheduleEntry<OutreachServices>[] = [
   {
     name: 'campaign-dispatch',

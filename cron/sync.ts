@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { schedules } from './schedules.js'
+import { platformLimits, schedules } from './schedules.js'
 import { serverlessProblems, wranglerProblems } from './platform-check.js'
 import { renderTriggers, replaceBlock } from './triggers.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
@@ -20,8 +20,8 @@ export interface TriggerFiles {
 
 export const repoFiles: TriggerFiles = { wranglerPath: `${ROOT}wrangler.toml`, serverlessPath: `${ROOT}serverless.yml` }
 
-export function planSync(entries: readonly ScheduleEntry[], files: TriggerFiles = repoFiles) {
-  const rendered = renderTriggers(entries)
+export function planSync(entries: readonly ScheduleEntry[], files: TriggerFiles = repoFiles, maxWorkersTriggers = platformLimits.workersCronTriggers) {
+  const rendered = renderTriggers(entries, { maxWorkersTriggers })
   const wrangler = fs.readFileSync(files.wranglerPath, 'utf8')
   const serverless = fs.readFileSync(files.serverlessPath, 'utf8')
   const next = { wrangler: replaceBlock(wrangler, rendered.wrangler, files.wranglerPath), serverless: replaceBlock(serverless, rendered.serverless, files.serverlessPath) }
@@ -29,15 +29,23 @@ export function planSync(entries: readonly ScheduleEntry[], files: TriggerFiles 
     (f): f is string => f !== undefined,
   )
   /** What the platforms would make of the files as they would be written. */
-  const problems = [...wranglerProblems(next.wrangler, entries), ...serverlessProblems(next.serverless, entries)]
-  return { next, drifted, problems, warnings: rendered.warnings }
+  const problems = [...wranglerProblems(next.wrangler, entries, maxWorkersTriggers), ...serverlessProblems(next.serverless, entries)]
+  /** What the platforms make of the files as they are: why `cron:check` fails. */
+  const current = drifted.length ? [...wranglerProblems(wrangler, entries, maxWorkersTriggers), ...serverlessProblems(serverless, entries)] : []
+  return { next, drifted, problems, current, warnings: rendered.warnings }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const check = process.argv.includes('--check')
+  const maxFlag = process.argv.indexOf('--max-triggers')
+  const maxTriggers = maxFlag === -1 ? platformLimits.workersCronTriggers : Number(process.argv[maxFlag + 1])
+  if (!Number.isInteger(maxTriggers) || maxTriggers < 1) {
+    console.error(`cron:${check ? 'check' : 'sync'}: --max-triggers wants a whole number ≥ 1 (got ${JSON.stringify(process.argv[maxFlag + 1] ?? null)})`)
+    process.exit(2)
+  }
   let plan: ReturnType<typeof planSync>
   try {
-    plan = planSync(schedules)
+    plan = planSync(schedules, repoFiles, maxTriggers)
   } catch (err) {
     console.error(`cron:${check ? 'check' : 'sync'}: ${(err as Error).message}`)
     process.exit(1)
@@ -49,7 +57,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   }
   if (check) {
     if (plan.drifted.length) {
-      console.error(`cron:check: out of date with cron/schedules.ts: ${plan.drifted.join(', ')}\nrun: npm run cron:sync`)
+      const why = plan.current.map((p) => `\n  - ${p}`).join('')
+      console.error(`cron:check: out of date with cron/schedules.ts: ${plan.drifted.join(', ')}${why}\nrun: npm run cron:sync${maxFlag === -1 ? '' : ` -- --max-triggers ${maxTriggers}`}`)
       process.exit(1)
     }
     console.log(`cron:check: wrangler.toml and serverless.yml match the registry (${schedules.length} tasks)`)

@@ -5,6 +5,7 @@
  * file work and reads the result back as the platforms will (`platform-check.ts`).
  */
 import { Cron } from 'croner'
+import { planWorkersTriggers } from '../src/tasks/triggers.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 
 export const BEGIN = '# >>> cron:sync — generated from cron/schedules.ts by `npm run cron:sync`; edit the registry, not this block'
@@ -33,24 +34,26 @@ export interface Rendered {
   warnings: string[]
 }
 
-export function renderTriggers(schedules: readonly ScheduleEntry[]): Rendered {
+export function renderTriggers(schedules: readonly ScheduleEntry[], options: { maxWorkersTriggers?: number } = {}): Rendered {
   const warnings: string[] = []
   for (const s of schedules) {
     try {
-      new Cron(s.cron, { paused: true })
+      new Cron(s.cron, { paused: true, timezone: s.timezone })
     } catch (err) {
-      throw new Error(`${s.name}: invalid cron "${s.cron}": ${(err as Error).message}`)
+      throw new Error(`${s.name}: invalid cron "${s.cron}"${s.timezone ? ` in ${s.timezone}` : ''}: ${(err as Error).message}`)
     }
     if (!/^[a-z0-9-]+$/.test(s.name)) throw new Error(`${s.name}: task names are lowercase letters, digits and dashes`)
   }
-  const crons = [...new Set(schedules.map((s) => s.cron))]
-  const merged = schedules.length - crons.length
-  if (merged > 0) warnings.push(`${merged} task(s) share a cron with another: merged into ${crons.length} Workers cron triggers`)
-  if (crons.length > WORKERS_FREE_CRON_LIMIT) {
-    warnings.push(`${crons.length} distinct crons: over the Workers Free plan's ${WORKERS_FREE_CRON_LIMIT} cron triggers per account (Paid allows 250)`)
+  const maxTriggers = options.maxWorkersTriggers ?? WORKERS_FREE_CRON_LIMIT
+  const plan = planWorkersTriggers(schedules, maxTriggers)
+  const distinct = new Set(schedules.map((s) => s.cron)).size
+  if (plan.folded) {
+    warnings.push(`${schedules.length} tasks need more than ${maxTriggers} Workers cron triggers: folded into one every-minute tick that runs each task at its own occurrences`)
+  } else if (schedules.length > distinct) {
+    warnings.push(`${schedules.length - distinct} task(s) share a cron with another: merged into ${plan.crons.length} Workers cron triggers`)
   }
 
-  const wrangler = [BEGIN, '[triggers]', `crons = [${crons.map((c) => JSON.stringify(c)).join(', ')}]`, END].join('\n')
+  const wrangler = [BEGIN, '[triggers]', `crons = [${plan.crons.map((c) => JSON.stringify(c)).join(', ')}]`, END].join('\n')
 
   // One EventBridge rule per task, on the `tasks` function; the input transformer hands the
   // occurrence's time to the task route, so a retried invocation is the same ledger occurrence.

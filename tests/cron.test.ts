@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { parse as parseToml } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { schedules } from '../cron/schedules.js'
 import { planSync, repoFiles } from '../cron/sync.js'
@@ -38,6 +39,24 @@ describe('schedule registry → platform triggers', () => {
     fs.rmSync(dir, { recursive: true })
   })
 
+  it('folds into one tick above --max-triggers, and cron:check fails on a wrangler.toml over the limit without folding', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-cron-'))
+    const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
+    fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
+    fs.copyFileSync(repoFiles.serverlessPath, files.serverlessPath)
+    const distinct = new Set(schedules.map((s) => s.cron)).size
+    // Today's triggers, checked against a limit below their count: over it, and not folded.
+    expect(planSync(schedules, files, distinct - 1).current).toContain(`wrangler.toml: ${distinct} cron triggers, over the limit of ${distinct - 1} (run npm run cron:sync, which folds them into one tick)`)
+    const folded = planSync(schedules, files, distinct - 1)
+    expect(folded.warnings.join()).toMatch(/folded into one every-minute tick/)
+    fs.writeFileSync(files.wranglerPath, folded.next.wrangler)
+    expect(planSync(schedules, files, distinct - 1)).toMatchObject({ drifted: [], problems: [] })
+    expect((parseToml(fs.readFileSync(files.wranglerPath, 'utf8')) as { triggers: { crons: string[] } }).triggers.crons).toEqual(['*/1 * * * *'])
+    // The same file under the registry's own limit: one trigger per cron again.
+    expect(planSync(schedules, files).drifted).toEqual([files.wranglerPath])
+    fs.rmSync(dir, { recursive: true })
+  })
+
   it('refuses to write into a file without its markers, instead of appending where the platform would ignore it', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-cron-'))
     const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
@@ -62,7 +81,7 @@ describe('schedule registry → platform triggers', () => {
     expect(() => toAwsCron('0 0 1 * 1')).toThrow(/both day-of-month and day-of-week/)
     const task = schedules[0]!
     const many = ['1', '2', '3', '4', '5', '6'].map((m) => ({ ...task, name: `t${m}`, cron: `${m} * * * *` }))
-    expect(renderTriggers(many).warnings.join()).toMatch(/over the Workers Free plan's 5 cron triggers/)
+    expect(renderTriggers(many).warnings.join()).toMatch(/need more than 5 Workers cron triggers: folded into one every-minute tick/)
     expect(renderTriggers([task, { ...task, name: 'twin' }]).warnings.join()).toMatch(/merged into 1 Workers cron trigger/)
     expect(() => renderTriggers([{ ...task, cron: '61 * * * *' }])).toThrow(/invalid cron/)
   })

@@ -6,9 +6,7 @@
  * guarantees: connections given back when a request ends, drained to 0 after the idle timeout, no
  * timer left behind, one run per task occurrence, outbox rows delivered.
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import type { APIGatewayProxyResult } from 'hono/aws-lambda'
 import { Miniflare } from 'miniflare'
@@ -22,10 +20,10 @@ import { TEST_OPS_TOKEN } from './helpers/app.js'
 import { uniqueAppName, urlFor, waitFor } from './helpers/db.js'
 import { httpApiEvent, lambdaContext, scheduleInput, sqsEvent } from './helpers/lambda-events.js'
 import { TEST_SIGNING_SECRET } from './helpers/tasks.js'
+import { startWorkerFrom } from './helpers/worker.js'
 import { createNotesApp, notesSchedules } from './second-app/app.js'
 
 const HERE = path.join(import.meta.dirname, 'second-app')
-const ROOT = path.resolve(import.meta.dirname, '..')
 const database = `lt_t_notes_${Date.now().toString(36)}`
 const url = () => urlFor(database)
 let observer: pg.Client
@@ -174,27 +172,11 @@ describe('through Lambda events (functions/adapters/lambda.ts)', () => {
 describe('in workerd (its own wrangler build)', () => {
   const appName = uniqueAppName('notes-worker')
   let mf: Miniflare
-  let outDir: string
   beforeAll(async () => {
-    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-notes-worker-'))
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'deploy', '--dry-run', '--config', path.join(HERE, 'wrangler.toml'), '--outdir', outDir], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
-    })
-    mf = new Miniflare({
-      modules: true,
-      modulesRoot: outDir,
-      scriptPath: path.join(outDir, 'worker.js'),
-      compatibilityDate: '2026-04-20',
-      compatibilityFlags: ['nodejs_compat'],
-      bindings: env(appName),
-    })
-    await mf.ready
+    mf = await startWorkerFrom(path.join(HERE, 'wrangler.toml'), env(appName))
   }, 120_000)
   afterAll(async () => {
     await mf?.dispose()
-    if (outDir) fs.rmSync(outDir, { recursive: true, force: true })
   })
 
   it('opens a connection per request and closes it when the request ends', async () => {

@@ -13,7 +13,7 @@ import { AppError, errorResponse } from '../errors.js'
 import type { PlatformDeps } from '../http/types.js'
 import { createLogger, type Logger } from '../logger.js'
 import { createFetchSqsPublisher, type QueuePublisher } from '../queue/publisher.js'
-import { tasksForCron } from '../tasks/registry.js'
+import { dueOnFiring, isKnownTrigger, ownTrigger } from '../tasks/triggers.js'
 import { runScheduledTask } from '../tasks/scheduled-run.js'
 
 export interface WorkerEnv {
@@ -45,8 +45,8 @@ export interface WorkerEntryOptions<C extends RuntimeConfig> {
   load(env: StringEnv, platform: Platform): C
   /** Makes the app from the platform. */
   build(platform: WorkerPlatform<C>): Hono<any>
-  /** The schedule registry: which tasks a firing cron runs. */
-  schedules: readonly { name: string; cron: string }[]
+  /** The schedule registry: which tasks a firing cron runs (src/tasks/triggers.ts). */
+  schedules: readonly { name: string; cron: string; timezone?: string }[]
 }
 
 export function createWorkerEntry<C extends RuntimeConfig>({ load, build, schedules }: WorkerEntryOptions<C>) {
@@ -85,16 +85,17 @@ export function createWorkerEntry<C extends RuntimeConfig>({ load, build, schedu
     },
 
     /**
-     * A cron trigger: each task registered under this cron string runs through the signed
-     * `POST /tasks/<name>` via `app.fetch` (no network hop), kept alive with `ctx.waitUntil`. The
-     * occurrence is the trigger's own scheduled time.
+     * A cron trigger: each task this firing is for (an entry's own trigger, a zone's UTC cover or the
+     * folded tick: src/tasks/triggers.ts) runs through the signed `POST /tasks/<name>` via
+     * `app.fetch` (no network hop), kept alive with `ctx.waitUntil`. The occurrence is the trigger's
+     * own scheduled time.
      */
     scheduled(event: ScheduledEvent, env: WorkerEnv, ctx: ExecutionContext): void {
       const { app, logger, signingSecret } = appFor(env)
       const scheduledAt = new Date(event.scheduledTime)
-      const names = tasksForCron(schedules, event.cron)
+      const names = dueOnFiring(schedules, event.cron, scheduledAt)
       // A trigger left behind by an edited registry (or a dashboard edit) would otherwise run nothing, silently.
-      if (names.length === 0) logger.warn('cron trigger runs no registered task', { cron: event.cron, crons: [...new Set(schedules.map((s) => s.cron))] })
+      if (!isKnownTrigger(schedules, event.cron)) logger.warn('cron trigger runs no registered task', { cron: event.cron, crons: [...new Set(schedules.map((s) => ownTrigger(s)))] })
       for (const name of names) {
         ctx.waitUntil(runScheduledTask((request) => app.fetch(request, env, ctx), { name, scheduledAt, secret: signingSecret, trigger: 'cron' }, logger, { cron: event.cron }))
       }

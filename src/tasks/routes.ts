@@ -64,7 +64,10 @@ export function taskRoutes(deps: { tasks: ReadonlyMap<string, PreparedTask>; con
     // A retried delivery (QStash sends the same message id) is for the occurrence it first opened.
     const triggerRef = c.req.header(QSTASH_MESSAGE_ID_HEADER)?.slice(0, 200)
     const redelivered = triggerRef && !parsed.data.scheduledAt ? await occurrenceOfDelivery(c.get('db'), prepared.entry.name, triggerRef) : undefined
-    const scheduledAt = parsed.data.scheduledAt ? new Date(parsed.data.scheduledAt) : (redelivered ?? occurrenceAt(prepared.cron, now))
+    const given = parsed.data.scheduledAt ? new Date(parsed.data.scheduledAt) : undefined
+    // In a time zone, a trigger's time stands for the local occurrence at or before it: a UTC cover
+    // firing off the hour, or a second firing on a fall-back night, is that occurrence again.
+    const scheduledAt = given ? (prepared.entry.timezone ? occurrenceAt(prepared.cron, given) : given) : (redelivered ?? occurrenceAt(prepared.cron, now))
     if (scheduledAt.getTime() > now.getTime() + 5 * 60_000) {
       throw new AppError(400, 'validation_failed', 'scheduledAt is in the future', [{ path: 'scheduledAt', message: 'more than 5 minutes ahead' }])
     }

@@ -11,7 +11,10 @@
  * What looks like a schedule but names no task throws: a failed invocation is what makes Lambda
  * retry, count an error and alarm, where an answer would look like success.
  */
-import { cronOf } from './occurrences.js'
+import { dueAt, type Schedule } from './triggers.js'
+
+export type { Schedule } from './triggers.js'
+
 export interface ScheduledInvocation {
   name: string
   scheduledAt?: Date
@@ -22,11 +25,6 @@ export class ScheduleEventError extends Error {
 }
 
 type Json = Record<string, unknown>
-
-export interface Schedule {
-  name: string
-  cron: string
-}
 
 /** The occurrence(s) `event` asks for; `undefined` when it is not a scheduled event at all. */
 export function scheduledInvocations(event: unknown, schedules: readonly Schedule[]): ScheduledInvocation[] | undefined {
@@ -49,7 +47,7 @@ function fromInput(e: Json): ScheduledInvocation {
 
 function fromRawEvent(e: Json, schedules: readonly Schedule[]): ScheduledInvocation[] {
   const resource = Array.isArray(e.resources) ? e.resources.find((r): r is string => typeof r === 'string') : undefined
-  if (!resource) return dueAt(e, schedules)
+  if (!resource) return tick(e, schedules)
   const taskNames = schedules.map((s) => s.name)
   // arn:aws:events:<region>:<account>:rule/<name> or arn:aws:scheduler:<region>:<account>:schedule/<group>/<name>
   const scheduleName = resource.split('/').pop() ?? ''
@@ -59,12 +57,12 @@ function fromRawEvent(e: Json, schedules: readonly Schedule[]): ScheduledInvocat
   return [{ name, scheduledAt: e.time === undefined ? undefined : parseTime(e.time) }]
 }
 
-/** A tick: every task whose cron matches the event's minute, at that minute. */
-function dueAt(e: Json, schedules: readonly Schedule[]): ScheduledInvocation[] {
+/** A tick: every task that occurs at the event's minute (in its own time zone), at that minute. */
+function tick(e: Json, schedules: readonly Schedule[]): ScheduledInvocation[] {
   if (e.time === undefined) throw new ScheduleEventError(`a ${String(e.source)} Scheduled Event with neither a rule nor a time: cannot tell which task it is for`)
   const minute = parseTime(e.time)
   minute.setUTCSeconds(0, 0)
-  const due = schedules.filter((s) => cronOf(s.cron).match(minute)).map((s) => ({ name: s.name, scheduledAt: new Date(minute) }))
+  const due = dueAt(schedules, minute).map((name) => ({ name, scheduledAt: new Date(minute) }))
   if (due.length === 0) throw new ScheduleEventError(`a Scheduled Event that names no rule, at ${minute.toISOString()}, when no task is due (tasks: ${schedules.map((s) => `${s.name} ${s.cron}`).join(', ')})`)
   return due
 }

@@ -76,8 +76,14 @@ export type TaskFactory<S = unknown> = (deps: TaskRuntime & S) => TaskFn
  */
 export interface ScheduleEntry<S = any> {
   name: string
-  /** Five-field cron, UTC. */
+  /** Five-field cron, in `timezone`. */
   cron: string
+  /**
+   * An IANA time zone (`Europe/Berlin`) the cron is read in, daylight saving included: each local
+   * occurrence runs once (a time skipped by spring-forward runs at the first instant after the gap,
+   * one repeated by fall-back runs once). @default UTC
+   */
+  timezone?: string
   description: string
   task: TaskFactory<S>
   /** @default "skip" */

@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { Miniflare } from 'miniflare'
-import { buildWorker, WORKER_BUNDLE } from '../../tools/build-worker.js'
+import { buildWorker, ROOT, WORKER_BUNDLE } from '../../tools/build-worker.js'
 import { driverBindings, TEST_ENV } from './app.js'
 import { TEST_SIGNING_SECRET } from './tasks.js'
 
@@ -16,4 +20,35 @@ export async function startWorker(bindings: Record<string, string>, extra: { hyp
   })
   await mf.ready
   return mf
+}
+
+/**
+ * Another Worker of this repository (a test app with its own wrangler.toml), bundled by
+ * `wrangler deploy --dry-run` as a deployment would be and started in workerd with `bindings`.
+ * `dispose()` stops it and removes the bundle.
+ */
+export async function startWorkerFrom(wranglerToml: string, bindings: Record<string, string>): Promise<Miniflare & { outDir: string }> {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-test-worker-'))
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'deploy', '--dry-run', '--config', wranglerToml, '--outdir', outDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+  })
+  const mf = new Miniflare({
+    modules: true,
+    modulesRoot: outDir,
+    scriptPath: path.join(outDir, 'worker.js'),
+    compatibilityDate: '2026-04-20',
+    compatibilityFlags: ['nodejs_compat'],
+    bindings,
+  })
+  await mf.ready
+  const dispose = mf.dispose.bind(mf)
+  return Object.assign(mf, {
+    outDir,
+    dispose: async () => {
+      await dispose()
+      fs.rmSync(outDir, { recursive: true, force: true })
+    },
+  })
 }
