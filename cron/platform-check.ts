@@ -1,23 +1,37 @@
 /**
  * Reads wrangler.toml and serverless.yml back the way Cloudflare and the Serverless Framework do
  * (TOML and YAML parsers, not text search) and says where they disagree with the registry: every
- * entry must be exactly one schedule event on the `tasks` function, with its cron and its input, and
- * its cron a Workers trigger. `cron:sync` refuses to write, and `cron:check` fails, on any of these.
+ * entry must be its EventBridge Scheduler schedule(s) on the `tasks` function, and have its Workers
+ * trigger (its own, its zone's UTC cover, or the folded tick). `cron:sync` refuses to write, and `cron:check` fails, on any of these.
  */
 import { parse as parseToml } from 'smol-toml'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 import { parseServerlessYaml } from './serverless-yaml.js'
 import { ownTrigger, planWorkersTriggers } from '../src/tasks/triggers.js'
-import { toAwsCron, WORKERS_FREE_CRON_LIMIT } from './triggers.js'
+import { schedulerInput, schedulerSchedules, SCHEDULE_GROUP, SCHEDULER_ROLE, TASKS_LAMBDA } from './scheduler.js'
+import { WORKERS_FREE_CRON_LIMIT } from './triggers.js'
 
 export const TASKS_FUNCTION = 'tasks'
 
-interface ScheduleEvent {
-  name?: unknown
-  rate?: unknown
-  inputTransformer?: { inputPathsMap?: Record<string, unknown>; inputTemplate?: unknown }
+interface SchedulerResource {
+  Type?: unknown
+  Properties?: {
+    ScheduleExpression?: unknown
+    ScheduleExpressionTimezone?: unknown
+    FlexibleTimeWindow?: { Mode?: unknown }
+    State?: unknown
+    Target?: { Arn?: unknown; RoleArn?: unknown; Input?: unknown; RetryPolicy?: { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown }; DeadLetterConfig?: { Arn?: unknown } }
+  }
 }
 
+const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] })
+
+/**
+ * serverless.yml against the registry: each entry is one EventBridge Scheduler schedule (and its
+ * gap schedule, if it has one) with its cron, zone, input, retry policy and dead-letter queue, on
+ * the tasks function through Scheduler's role; no other schedule names a task, and no EventBridge
+ * rule (a `schedule` event) would run one a second time.
+ */
 export function serverlessProblems(text: string, schedules: readonly ScheduleEntry[]): string[] {
   let config
   try {
@@ -29,42 +43,47 @@ export function serverlessProblems(text: string, schedules: readonly ScheduleEnt
   const stray = Object.keys(config.resources ?? {}).filter((k) => !['Resources', 'Outputs', 'Conditions', 'Parameters', 'Mappings', 'Metadata', 'Description', 'Transform'].includes(k))
   if (stray.length) problems.push(`serverless.yml: resources has ${stray.join(', ')}, which CloudFormation rejects (a block in the wrong place?)`)
   const functions = config.functions ?? {}
-  const fn = functions[TASKS_FUNCTION]
-  if (!fn) return [`serverless.yml: no functions.${TASKS_FUNCTION} (functions: ${Object.keys(functions).join(', ') || 'none'}): no schedule would reach AWS`, ...problems]
-  for (const [name, other] of Object.entries(functions)) {
-    const stray = (other.events ?? []).filter((e) => 'schedule' in e).length
-    if (name !== TASKS_FUNCTION && stray) problems.push(`serverless.yml: functions.${name} has ${stray} schedule event(s); the registry's belong to functions.${TASKS_FUNCTION}`)
+  if (!functions[TASKS_FUNCTION]) problems.push(`serverless.yml: no functions.${TASKS_FUNCTION} (functions: ${Object.keys(functions).join(', ') || 'none'}): no schedule would reach a function`)
+  for (const [name, fn] of Object.entries(functions)) {
+    const rules = (fn.events ?? []).filter((e) => 'schedule' in e).length
+    if (rules) problems.push(`serverless.yml: functions.${name} has ${rules} schedule event(s): EventBridge rules beside the registry's Scheduler schedules would run tasks twice`)
   }
-  const events = (fn.events ?? []).map((e) => e.schedule as ScheduleEvent | undefined).filter((e): e is ScheduleEvent => e !== undefined)
-  const byTask = new Map<string, ScheduleEvent[]>()
-  for (const event of events) {
-    const task = taskOfInput(event.inputTransformer?.inputTemplate)
-    byTask.set(task ?? '(no task)', [...(byTask.get(task ?? '(no task)') ?? []), event])
+  const resources = (config.resources?.Resources ?? {}) as Record<string, SchedulerResource>
+  for (const [id, type] of [[SCHEDULER_ROLE, 'AWS::IAM::Role'], [SCHEDULE_GROUP, 'AWS::Scheduler::ScheduleGroup']] as const) {
+    if (resources[id]?.Type !== type) problems.push(`serverless.yml: resources.Resources.${id} is not an ${type}; the schedules need it`)
   }
-  for (const entry of schedules) {
-    const found = byTask.get(entry.name) ?? []
-    if (found.length !== 1) {
-      problems.push(`serverless.yml: ${entry.name} has ${found.length} schedule events on functions.${TASKS_FUNCTION}, expected 1`)
+  let expected
+  try {
+    expected = schedulerSchedules(schedules)
+  } catch (err) {
+    return [...problems, `serverless.yml: ${(err as Error).message}`]
+  }
+  for (const want of expected) {
+    const got = resources[want.logicalId]
+    const where = `serverless.yml: ${want.logicalId} (${want.task}${want.kind === 'gap' ? ', gap' : ''})`
+    if (got?.Type !== 'AWS::Scheduler::Schedule') {
+      problems.push(`${where}: no AWS::Scheduler::Schedule, so ${want.task} would not run on AWS`)
       continue
     }
-    const event = found[0]!
-    if (event.rate !== toAwsCron(entry.cron)) problems.push(`serverless.yml: ${entry.name} runs at ${JSON.stringify(event.rate)}, the registry says ${toAwsCron(entry.cron)}`)
-    if (event.name !== `\${self:service}-\${sls:stage}-${entry.name}`) problems.push(`serverless.yml: ${entry.name}'s rule is named ${JSON.stringify(event.name)}; functions/lambda.ts finds tasks by <service>-<stage>-<task>`)
-    if (event.inputTransformer?.inputPathsMap?.time !== '$.time') problems.push(`serverless.yml: ${entry.name}'s input does not carry the event's time ($.time)`)
+    const p = got.Properties ?? {}
+    const check = (what: string, actual: unknown, wanted: unknown) => {
+      if (JSON.stringify(actual) !== JSON.stringify(wanted)) problems.push(`${where}: ${what} is ${JSON.stringify(actual)}, the registry says ${JSON.stringify(wanted)}`)
+    }
+    check('ScheduleExpression', p.ScheduleExpression, want.expression)
+    check('ScheduleExpressionTimezone', p.ScheduleExpressionTimezone, want.timezone)
+    check('FlexibleTimeWindow.Mode', p.FlexibleTimeWindow?.Mode, 'OFF')
+    check('Target.Arn', p.Target?.Arn, getAtt(TASKS_LAMBDA, 'Arn'))
+    check('Target.RoleArn', p.Target?.RoleArn, getAtt(SCHEDULER_ROLE, 'Arn'))
+    check('Target.Input', p.Target?.Input, schedulerInput(want.task))
+    check('Target.RetryPolicy', p.Target?.RetryPolicy, { MaximumRetryAttempts: want.retryAttempts, MaximumEventAgeInSeconds: want.maxEventAgeSeconds })
+    check('Target.DeadLetterConfig.Arn', p.Target?.DeadLetterConfig?.Arn, getAtt(want.deadLetterQueue, 'Arn'))
+    if (resources[want.deadLetterQueue]?.Type !== 'AWS::SQS::Queue') problems.push(`${where}: its dead-letter queue ${want.deadLetterQueue} is not an AWS::SQS::Queue in resources.Resources`)
   }
-  for (const task of byTask.keys()) if (!schedules.some((s) => s.name === task)) problems.push(`serverless.yml: a schedule event for ${task}, which the registry does not have`)
+  const known = new Set(expected.map((e) => e.logicalId))
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::Scheduler::Schedule' && !known.has(id)) problems.push(`serverless.yml: ${id} is a schedule the registry does not have (input ${JSON.stringify(r.Properties?.Target?.Input)})`)
+  }
   return problems
-}
-
-/** The task an input template names: the template with its `<time>` placeholder filled is JSON. */
-function taskOfInput(template: unknown): string | undefined {
-  if (typeof template !== 'string') return undefined
-  try {
-    const input = JSON.parse(template.replace(/<time>/g, '"2026-01-01T00:00:00Z"')) as { lowtideTask?: unknown }
-    return typeof input.lowtideTask === 'string' ? input.lowtideTask : undefined
-  } catch {
-    return undefined
-  }
 }
 
 export function wranglerProblems(text: string, schedules: readonly ScheduleEntry[], maxTriggers = WORKERS_FREE_CRON_LIMIT): string[] {

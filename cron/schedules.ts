@@ -1,8 +1,8 @@
 /**
- * THE schedule registry: every recurring job of lowtide, its cron (UTC, five fields) and policies.
- * Nothing in the runtime keeps time; these run when something outside calls `POST /tasks/<name>`:
- * Workers cron triggers and EventBridge schedules (both generated from this file by
- * `npm run cron:sync`), any HTTP cron, `npm run task`, or the dev clock of `npm start`.
+ * THE schedule registry: every recurring job of lowtide, its cron (five fields, in `timezone`, UTC by
+ * default) and policies. Nothing in the runtime keeps time; these run when something outside calls
+ * `POST /tasks/<name>`: Workers cron triggers and EventBridge Scheduler schedules (both generated from
+ * this file by `npm run cron:sync`), QStash, any HTTP cron, `npm run task`, or the dev clock of `npm start`.
  */
 import { chatAgentSyncRetry } from '../src/domain/accounts/chat-sync.js'
 import { spentVerificationTokens } from '../src/domain/accounts/repo.js'
@@ -26,8 +26,10 @@ export const schedules: readonly ScheduleEntry<OutreachServices>[] = [
     cron: '* * * * *',
     description: 'Send due campaign emails, schedule follow-ups, pause campaigns out of credits, complete finished ones',
     task: dispatchCampaigns,
-    // Work is whatever is due when it runs: a missed minute is caught up by the next one.
+    // Work is whatever is due when it runs: a missed minute is caught up by the next one, so an
+    // invocation AWS could not deliver within 5 minutes is not worth delivering.
     catchUp: 'skip',
+    aws: { maximumEventAgeInSeconds: 300 },
   },
   {
     name: 'low-credit-notices',
@@ -57,6 +59,7 @@ export const schedules: readonly ScheduleEntry<OutreachServices>[] = [
     description: 'Republish outbox rows the queue has not delivered in time (or deliver them, without a queue)',
     task: outboxSweep,
     catchUp: 'skip',
+    aws: { maximumEventAgeInSeconds: 300 },
   },
   {
     name: 'ledger-cleanup',

@@ -1,32 +1,21 @@
 /**
  * The registry rendered as platform triggers: `[triggers] crons` for wrangler.toml and one
- * EventBridge schedule per task under `functions.tasks.events` in serverless.yml, each between
- * markers in those files so the rest of them stays hand-written. Pure functions; `sync.ts` does the
+ * EventBridge Scheduler schedule per task under `resources.Resources` in serverless.yml
+ * (`scheduler.ts`), each between markers in those files so the rest of them stays hand-written. Pure functions; `sync.ts` does the
  * file work and reads the result back as the platforms will (`platform-check.ts`).
  */
 import { Cron } from 'croner'
 import { planWorkersTriggers } from '../src/tasks/triggers.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
+import { renderSchedulerResources, schedulerSchedules } from './scheduler.js'
+
+export { toAwsCron } from './scheduler.js'
 
 export const BEGIN = '# >>> cron:sync — generated from cron/schedules.ts by `npm run cron:sync`; edit the registry, not this block'
 export const END = '# <<< cron:sync'
 
 /** Workers Free allows 5 cron triggers per account, Paid 250. */
 export const WORKERS_FREE_CRON_LIMIT = 5
-
-const awsDayNames = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT']
-
-/** Five-field cron (0–6 = Sun–Sat) → AWS's six fields: `?` in day-of-month or day-of-week, days of week 1–7, a year. */
-export function toAwsCron(cron: string): string {
-  const fields = cron.trim().split(/\s+/)
-  if (fields.length !== 5) throw new Error(`"${cron}": expected five fields (minute hour day-of-month month day-of-week)`)
-  let [minute, hour, dom, month, dow] = fields as [string, string, string, string, string]
-  if (dom !== '*' && dow !== '*') throw new Error(`"${cron}": AWS cannot restrict both day-of-month and day-of-week`)
-  dow = dow.replace(/\d+/g, (n) => awsDayNames[Number(n) % 7]!)
-  if (dow === '*') dow = '?'
-  else dom = '?'
-  return `cron(${minute} ${hour} ${dom} ${month} ${dow} *)`
-}
 
 export interface Rendered {
   wrangler: string
@@ -55,23 +44,8 @@ export function renderTriggers(schedules: readonly ScheduleEntry[], options: { m
 
   const wrangler = [BEGIN, '[triggers]', `crons = [${plan.crons.map((c) => JSON.stringify(c)).join(', ')}]`, END].join('\n')
 
-  // One EventBridge rule per task, on the `tasks` function; the input transformer hands the
-  // occurrence's time to the task route, so a retried invocation is the same ledger occurrence.
-  const serverless = [
-    `      ${BEGIN}`,
-    ...schedules.flatMap((s) => [
-      `      # ${s.description}`,
-      '      - schedule:',
-      `          name: \${self:service}-\${sls:stage}-${s.name}`,
-      `          description: ${JSON.stringify(s.description.slice(0, 512))}`,
-      `          rate: ${toAwsCron(s.cron)}`,
-      '          inputTransformer:',
-      '            inputPathsMap:',
-      "              time: '$.time'",
-      `            inputTemplate: '{"lowtideTask":"${s.name}","scheduledAt":<time>}'`,
-    ]),
-    `      ${END}`,
-  ].join('\n')
+  // Scheduler hands the occurrence's time to the task route, so a retried delivery is the same ledger occurrence.
+  const serverless = [`    ${BEGIN}`, ...renderSchedulerResources(schedulerSchedules(schedules)), `    ${END}`].join('\n')
   return { wrangler, serverless, warnings }
 }
 
@@ -84,7 +58,7 @@ export function replaceBlock(text: string, block: string, file = 'the file'): st
   const start = text.indexOf(BEGIN)
   const end = text.indexOf(END)
   if (start === -1 || end === -1 || end < start) {
-    throw new Error(`${file}: the cron:sync markers are missing; put these two lines where the triggers belong (serverless.yml: under functions.tasks.events; wrangler.toml: at the top level):\n${BEGIN}\n${END}`)
+    throw new Error(`${file}: the cron:sync markers are missing; put these two lines where the triggers belong (serverless.yml: under resources.Resources; wrangler.toml: at the top level):\n${BEGIN}\n${END}`)
   }
   const lineStart = text.lastIndexOf('\n', start) + 1
   const lineEnd = text.indexOf('\n', end)

@@ -7,6 +7,7 @@ import { authentication } from './domain/accounts/authenticate.js'
 import { accountRoutes } from './domain/accounts/routes.js'
 import { CHAT_SYNC_KIND, chatSyncHandler } from './domain/accounts/chat-sync.js'
 import { adminRoutes } from './domain/admin/routes.js'
+import { ADMIN_EMAIL_KIND, adminEmailHandler, scheduleAlerts } from './domain/admin/schedule-alerts.js'
 import { campaignRoutes } from './domain/campaigns/routes.js'
 import { contactRoutes } from './domain/contacts/routes.js'
 import { creditRoutes } from './domain/credits/routes.js'
@@ -52,7 +53,9 @@ export function createApp(deps: AppDeps) {
       outboxHandlers: {
         webhook: webhookHandler({ config, fetch: deps.webhookFetch ?? fetchImpl, resolveHost: deps.resolveHost, email: services.email }),
         [CHAT_SYNC_KIND]: chatSyncHandler(config.chatAgent, fetchImpl),
+        [ADMIN_EMAIL_KIND]: adminEmailHandler(services.email),
       },
+      onScheduleIncident: scheduleAlerts(config.email.from),
       ops: {
         rateLimits: {
           api: config.rateLimits.api,

@@ -35,7 +35,7 @@ describe('schedule registry → platform triggers', () => {
     fs.writeFileSync(files.serverlessPath, plan.next.serverless)
     expect(planSync(edited, files).drifted).toEqual([])
     expect(fs.readFileSync(files.wranglerPath, 'utf8')).toContain('compatibility_flags = ["nodejs_compat"]')
-    expect(fs.readFileSync(files.serverlessPath, 'utf8')).toContain("rate: cron(0 9 * * ? *)")
+    expect(fs.readFileSync(files.serverlessPath, 'utf8')).toContain('ScheduleExpression: cron(0 9 * * ? *)')
     fs.rmSync(dir, { recursive: true })
   })
 
@@ -62,7 +62,7 @@ describe('schedule registry → platform triggers', () => {
     const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
     fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
     fs.writeFileSync(files.serverlessPath, 'service: lowtide\nfunctions:\n  api:\n    handler: lambda.handler\nresources:\n  Resources: {}\n')
-    expect(() => planSync(schedules, files)).toThrow(/serverless\.yml: the cron:sync markers are missing; put these two lines where the triggers belong \(serverless\.yml: under functions\.tasks\.events/)
+    expect(() => planSync(schedules, files)).toThrow(/serverless\.yml: the cron:sync markers are missing; put these two lines where the triggers belong \(serverless\.yml: under resources\.Resources/)
     fs.rmSync(dir, { recursive: true })
   })
 

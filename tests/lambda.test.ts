@@ -1,7 +1,10 @@
 /** functions/lambda.ts fed real API Gateway v2 events, warm, on a real pool. */
+import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { APIGatewayProxyResult } from 'hono/aws-lambda'
 import { createLambdaHandler, type LambdaHandler } from '../functions/lambda.js'
+import { parseServerlessYaml } from '../cron/serverless-yaml.js'
+import { repoFiles } from '../cron/sync.js'
 import type { ScheduledRun } from '../src/tasks/scheduled-run.js'
 import { TEST_SIGNING_SECRET } from './helpers/tasks.js'
 import { TEST_ENV, TEST_OPS_TOKEN } from './helpers/app.js'
@@ -110,6 +113,10 @@ describe('Lambda entry (schedules)', () => {
   })
 
   it('runs EventBridge Scheduler invocations: the input with its scheduled time, and the raw event', async () => {
+    // The input serverless.yml gives each schedule, filled as Scheduler fills it.
+    const resources = parseServerlessYaml(fs.readFileSync(repoFiles.serverlessPath, 'utf8')).resources!.Resources as Record<string, { Properties: { Target: { Input: string } } }>
+    const input = resources.TaskScheduleLowCreditNotices!.Properties.Target.Input.replace('<aws.scheduler.scheduled-time>', '2026-07-03T08:00:00Z')
+    expect(await run(JSON.parse(input))).toMatchObject({ task: 'low-credit-notices', ok: true, body: { status: 'succeeded', scheduledAt: '2026-07-03T08:00:00.000Z' } })
     expect(await run(scheduleInput('email-verification-reminders', '2026-07-01T06:00:00Z'))).toMatchObject({ task: 'email-verification-reminders', ok: true, body: { scheduledAt: '2026-07-01T06:00:00.000Z' } })
     expect(await run(schedulerEvent('lowtide-prod-chat-agent-sync-retry', '2026-07-01T06:05:00Z'))).toMatchObject({ task: 'chat-agent-sync-retry', ok: true, body: { status: 'succeeded' } })
     // No time in the input: the task's latest occurrence.

@@ -74,7 +74,7 @@ describe('the notes app imports lowtide only through the runtime entry', () => {
 
   it('has only the runtime schema and its own in its database', async () => {
     const { rows } = await observer.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
-    expect(rows.map((r) => r.name)).toEqual(['lowtide_migrations', 'note_digests', 'notes', 'outbox', 'rate_limits', 'task_leases', 'task_runs'])
+    expect(rows.map((r) => r.name)).toEqual(['lowtide_migrations', 'note_digests', 'notes', 'outbox', 'rate_limits', 'schedule_baselines', 'schedule_incidents', 'task_leases', 'task_runs'])
   })
 })
 

@@ -1,6 +1,7 @@
 /**
- * `npm run monitor`: Postgres connections at a glance, for humans (a table) and for cron or alerting
- * (`--json`, exit codes 0 ok / 1 warn / 2 critical). Reads DATABASE_URL, or the embedded database of
+ * `npm run monitor`: Postgres connections and the schedules' health at a glance, for humans (a table)
+ * and for cron or alerting (`--json`, exit codes 0 ok / 1 warn / 2 critical: a schedule missing or
+ * failing is critical, a late one a warning). Reads DATABASE_URL, or the embedded database of
  * a running `npm start`. Works with an ordinary role: what it may not see is reported as hidden or
  * unavailable, never as zero.
  *
@@ -10,7 +11,8 @@
  */
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { levelOf, takeSnapshot, terminateIdleInTransaction, type Level, type Snapshot } from '../src/ops/monitor.js'
+import { schedules } from '../cron/schedules.js'
+import { levelOf, scheduleLevel, scheduleSection, takeSnapshot, terminateIdleInTransaction, worstLevel, type Level, type Snapshot } from '../src/ops/monitor.js'
 import { readStartState } from './lib/start-state.js'
 import { formatSnapshot } from './lib/monitor-format.js'
 import { parseDuration } from './lib/duration.js'
@@ -71,11 +73,12 @@ try {
     let snapshot: Snapshot
     for (;;) {
       snapshot = await takeSnapshot(client, options)
-      const level = levelOf(snapshot, thresholds)
-      if (o.json) console.log(JSON.stringify({ level, thresholds, ...snapshot }))
+      const health = await scheduleSection(client, schedules)
+      const level = worstLevel(levelOf(snapshot, thresholds), scheduleLevel(health))
+      if (o.json) console.log(JSON.stringify({ level, thresholds, ...snapshot, schedules: health }))
       else {
         if (watchS && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H')
-        console.log(formatSnapshot(snapshot, level, thresholds, options))
+        console.log(formatSnapshot(snapshot, level, thresholds, options, health))
       }
       exitCode = exitCodes[level]
       if (!watchS || o.once) break

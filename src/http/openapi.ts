@@ -51,6 +51,8 @@ export function route<
   /** OpenAPI style: `/{id}`. */
   path: P
   summary: string
+  /** Longer prose for the route, when the summary cannot say it all (a status rule). */
+  description?: string
   tag: string
   auth: Auth
   params?: Params
@@ -93,6 +95,7 @@ export function route<
     method: doc.method,
     path: doc.path,
     summary: doc.summary,
+    ...(doc.description ? { description: doc.description } : {}),
     tags: [doc.tag],
     security: security[doc.auth],
     ...(doc.middleware || doc.body ? { middleware: [...(doc.middleware ?? []), ...(doc.body ? [jsonContent] : [])] } : {}),

@@ -2,6 +2,8 @@
 import type { RateLimitRule } from '../config/runtime.js'
 import type { ConnectionSource, Db, PoolStats } from '../db/types.js'
 import { appConnections, type ConnectionCounts } from './connections.js'
+import type { HealthReport } from '../tasks/health.js'
+import { openIncidents, type WatchResult } from '../tasks/incidents.js'
 
 type Part<T> = { ok: true; value: T } | { ok: false; error: string }
 
@@ -24,6 +26,8 @@ export interface DashboardSources {
   /** The rate limits in force, by name: rejections are counted against their current windows. */
   rateLimits: Record<string, RateLimitRule | undefined>
   panels?: readonly DashboardPanel[]
+  /** The schedules' health (opening incidents for new problems, as /readyz does). */
+  schedules?: (db: Db) => Promise<WatchResult>
 }
 
 export interface DashboardData {
@@ -34,6 +38,7 @@ export interface DashboardData {
   outbox: Part<{ pending: number; processing: number; dead: number; oldestPendingS: number | null; deadLetters: { id: string; kind: string; attempts: number; lastError: string | null; createdAt: string }[] }>
   rateLimitRejections: Part<{ limit: string; rejected: number }[]>
   panels: { panel: DashboardPanel; data: Part<{ count: number; rows: Cell[][] }> }[]
+  schedules: Part<HealthReport & { incidents: Awaited<ReturnType<typeof openIncidents>> }>
 }
 
 async function part<T>(read: () => Promise<T>): Promise<Part<T>> {
@@ -77,6 +82,10 @@ export async function dashboardData(db: Db, sources: DashboardSources): Promise<
        GROUP BY n.name ORDER BY n.name`,
       [limits.map(([n]) => n), limits.map(([, r]) => r.max), limits.map(([, r]) => r.windowS)],
     )).rows),
+    schedules: await part(async () => {
+      const { opened, resolved, ...report } = await (sources.schedules ?? (async () => ({ checkedAt: new Date().toISOString(), status: 'ok' as const, schedules: [], opened: [], resolved: [] })))(db)
+      return { ...report, incidents: await openIncidents(db) }
+    }),
     panels: await Promise.all((sources.panels ?? []).map(async (panel) => ({ panel, data: await part(() => panel.load(db)) }))),
   }
 }

@@ -10,6 +10,7 @@ import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import type { ScopeEnv } from '../http/types.js'
 import type { DashboardData } from './dashboard-data.js'
+import { schedulesSection } from './schedules-panel.js'
 
 type Rendered = HtmlEscapedString | Promise<HtmlEscapedString>
 
@@ -47,6 +48,7 @@ export function renderMain(d: DashboardData): Rendered {
         <h3>Dead letters</h3>${table(['kind', 'attempts', 'last error', 'created'], d.outbox.value.deadLetters.map((r) => [r.kind, r.attempts, r.lastError, when(r.createdAt)]), 'dead-letters')}`
       : unavailable(d.outbox.error)}
   </section>
+  ${d.schedules.ok ? schedulesSection(d.schedules.value) : html`<section class="wide" data-testid="schedules"><h2>Schedules</h2>${unavailable(d.schedules.error)}</section>`}
   <section class="wide"><h2>Recent task runs</h2>
     ${d.taskRuns.ok
       ? table(['task', 'occurrence (UTC)', 'status', 'trigger', 'duration', 'processed', 'more', 'error'], d.taskRuns.value.map((r) => [r.task, when(r.scheduledAt), r.status, r.trigger, r.durationMs === null ? null : `${r.durationMs} ms`, r.processed, r.more ? 'yes' : 'no', r.error]), 'task-runs')
@@ -68,7 +70,7 @@ export function renderMain(d: DashboardData): Rendered {
 const style = `body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2125}header{padding:12px 20px;background:#1d2125;color:#fff;display:flex;justify-content:space-between}
 main{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:12px;padding:16px}section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:12px 16px}
 section.wide{grid-column:1/-1}h2{font-size:15px;margin:0 0 8px}h3{font-size:13px;margin:12px 0 4px}dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}dt{color:#5c6670}dd{margin:0;font-variant-numeric:tabular-nums}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eef0f2}.muted{color:#8a939b}.bad{color:#c92a2a}`
+table{border-collapse:collapse;width:100%;font-size:13px}td svg{vertical-align:middle}td code,td strong{white-space:nowrap}.legend svg{vertical-align:-2px;margin-left:6px}code{font-size:12px}th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eef0f2}.muted{color:#8a939b}.bad{color:#c92a2a}`
 
 // Refresh in the browser by fetching the server-rendered section again: one renderer, no client
 // templates. Each refresh schedules the next; leaving the page cancels it.

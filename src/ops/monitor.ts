@@ -5,6 +5,7 @@
  * cannot read at all is reported unavailable with the reason.
  */
 import type { Queryable } from '../db/types.js'
+import { scheduleHealth, type HealthReport, type HealthSchedule } from '../tasks/health.js'
 
 export type Section<T> = { available: true; value: T } | { available: false; reason: string }
 
@@ -127,4 +128,17 @@ export function levelOf(snapshot: Snapshot, thresholds: { warn: number; critical
   if (!snapshot.connections.available) return 'critical'
   const total = snapshot.connections.value.total
   return total >= thresholds.critical ? 'critical' : total >= thresholds.warn ? 'warn' : 'ok'
+}
+
+/** Schedules missing or failing are critical (a stopped cron is an outage of its own); late ones a warning. */
+export function scheduleLevel(report: Section<HealthReport>): Level {
+  if (!report.available) return 'warn'
+  return report.value.status === 'missing' || report.value.status === 'failing' ? 'critical' : report.value.status === 'late' ? 'warn' : 'ok'
+}
+
+export const worstLevel = (...levels: Level[]): Level => (levels.includes('critical') ? 'critical' : levels.includes('warn') ? 'warn' : 'ok')
+
+/** The registry's health as the monitor sees it: read-only (no baseline written), as an ordinary role may. */
+export async function scheduleSection(db: Queryable, schedules: readonly HealthSchedule[]): Promise<Section<HealthReport>> {
+  return section(() => scheduleHealth(db, schedules, { record: false, recent: false }))
 }

@@ -49,6 +49,11 @@ export class Outbox {
     return this.pending.length
   }
 
+  /** What was added and not published yet, handed over (and forgotten here). */
+  take(): QueuedMessage[] {
+    return this.pending.splice(0)
+  }
+
   /** Publishes what was added; returns the work (for `defer` on Workers). */
   flush(publisher: QueuePublisher): Promise<void> | undefined {
     if (this.pending.length === 0 || !publisher.enabled) return undefined

@@ -11,7 +11,7 @@ import type { Context } from 'hono'
 import { z } from 'zod'
 import type { RuntimeConfig } from '../config/runtime.js'
 import { randomToken } from '../crypto.js'
-import type { ConnectionSource } from '../db/types.js'
+import type { ConnectionSource, Db } from '../db/types.js'
 import { AppError, errorResponse, renderError } from '../errors.js'
 import { bodyLimit } from '../http/body-limit.js'
 import { clientIpResolver } from '../http/client-ip.js'
@@ -24,12 +24,14 @@ import { opsRoutes } from '../ops/routes.js'
 import { deliver, type OutboxHandler } from '../queue/deliver.js'
 import type { RuntimeEnv } from '../queue/env.js'
 import { disabledPublisher, type QueuePublisher } from '../queue/publisher.js'
+import type { Outbox } from '../queue/outbox.js'
 import { outboxScope, queueRoutes } from '../queue/routes.js'
 import { taskHandler } from '../tasks/queue-handler.js'
 import { prepareTasks } from '../tasks/registry.js'
 import { taskRoutes } from '../tasks/routes.js'
 import type { PreparedTask } from '../tasks/runner.js'
 import type { ScheduleEntry } from '../tasks/types.js'
+import { createScheduleWatch, type ScheduleIncidentHook } from '../tasks/incidents.js'
 
 export interface RuntimeDeps<S = unknown> extends PlatformDeps {
   config: RuntimeConfig
@@ -44,6 +46,11 @@ export interface RuntimeDeps<S = unknown> extends PlatformDeps {
   schedules?: readonly ScheduleEntry<S>[]
   /** What the app hands its task factories, besides the runtime's config, logger and queue. */
   services: S
+  /**
+   * The app's reaction when a schedule is found missing or failing (once per incident, in the
+   * transaction that opens it): webhook events, an email to admins — written to `outbox`.
+   */
+  onScheduleIncident?: ScheduleIncidentHook
   /** How the app's outbox kinds are delivered (the runtime delivers `task` itself). */
   outboxHandlers?: Record<string, OutboxHandler>
   /** What `/ops` shows besides the runtime's own numbers. */
@@ -73,10 +80,13 @@ export function createRuntime<E extends RuntimeEnv = RuntimeEnv, S = unknown>(de
 
   // The `task` handler needs the prepared tasks, and the sweep (a task) delivers through every handler.
   const handlers: Record<string, OutboxHandler> = { ...deps.outboxHandlers }
+  const deliverRow = (db: Db, id: string, outbox: Outbox) => deliver(db, id, handlers, logger, outbox)
+  const schedules = createScheduleWatch(deps.schedules ?? [], deps.onScheduleIncident)
   const tasks = prepareTasks(deps.schedules ?? [], {
     config,
     logger,
-    queue: { publisher, deliver: (db, id, outbox) => deliver(db, id, handlers, logger, outbox) },
+    queue: { publisher, deliver: deliverRow },
+    schedules,
     // Last: an app's services may narrow `config` to its own (a superset of the runtime's).
     ...deps.services,
   })
@@ -103,7 +113,7 @@ export function createRuntime<E extends RuntimeEnv = RuntimeEnv, S = unknown>(de
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', outboxScope(publisher, config.queue.maxAttempts, deps.defer))
   app.use('*', requestScope(deps))
 
-  app.route('/', opsRoutes({ ...deps, clientIp, queueEnabled: publisher.enabled, rateLimits: deps.ops?.rateLimits ?? {}, panels: deps.ops?.panels }))
+  app.route('/', opsRoutes({ ...deps, clientIp, publisher, deliver: deliverRow, schedules, rateLimits: deps.ops?.rateLimits ?? {}, panels: deps.ops?.panels }))
   app.route('/tasks', taskRoutes({ tasks, config: config.tasks, logger, holder, queueEnabled: publisher.enabled }))
   app.route('/queue', queueRoutes({ handlers, config: config.tasks, logger }))
   return { app, clientIp, tasks, publisher }

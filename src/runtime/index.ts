@@ -49,7 +49,7 @@ export { DbUnavailableError, sqlState, CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, U
 export { migrate, type Migration } from '../db/migrate.js'
 
 // Tasks and their triggers
-export type { EnqueueOptions, ScheduleEntry, TaskBudget, TaskContext, TaskFactory, TaskFn, TaskResult, TaskRuntime } from '../tasks/types.js'
+export type { AwsScheduleOptions, EnqueueOptions, ScheduleEntry, TaskBudget, TaskContext, TaskFactory, TaskFn, TaskResult, TaskRuntime } from '../tasks/types.js'
 export { runBatches, type BatchOutcome } from '../tasks/budget.js'
 export { outboxSweep } from '../tasks/outbox-sweep.js'
 export { ledgerCleanup, type Prune } from '../tasks/ledger-cleanup.js'

@@ -43,7 +43,8 @@ const COVER_DAYS = 400
 const crons = new Map<string, ReturnType<typeof cronOf>>()
 const covers = new Map<string, string>()
 const key = (entry: Schedule) => `${entry.cron}|${entry.timezone ?? ''}`
-const cronFor = (entry: Schedule) => crons.get(key(entry)) ?? crons.set(key(entry), cronOf(entry.cron, entry.timezone)).get(key(entry))!
+/** The entry's cron (in its time zone), parsed once per process. */
+export const cronFor = (entry: Schedule) => crons.get(key(entry)) ?? crons.set(key(entry), cronOf(entry.cron, entry.timezone)).get(key(entry))!
 
 /** The Workers trigger of one entry, not folded. */
 export function ownTrigger(entry: Schedule, from?: Date): string {

@@ -9,6 +9,8 @@ import type { Logger } from '../logger.js'
 import type { DeliverResult } from '../queue/deliver.js'
 import type { Outbox } from '../queue/outbox.js'
 import type { QueuePublisher } from '../queue/publisher.js'
+import type { ScheduleHealthOptions } from './health.js'
+import type { ScheduleWatch } from './incidents.js'
 
 export type OverlapPolicy = 'skip' | 'queue'
 /**
@@ -65,6 +67,8 @@ export interface TaskRuntime {
     /** Delivers one outbox row here and now, by its kind's handler (the sweep, without a queue). */
     deliver(db: Db, id: string, outbox: Outbox): Promise<DeliverResult>
   }
+  /** The registry's health: missing and failing schedules, with their incidents opened once (the sweep checks it). */
+  schedules: ScheduleWatch
 }
 
 /** Builds a task once per app, from the runtime's deps and the app's services `S`. */
@@ -94,4 +98,21 @@ export interface ScheduleEntry<S = any> {
   maxCatchUp?: number
   /** Overrides TASK_BUDGET_MS for this task. */
   budgetMs?: number
+  /** When this schedule counts as missing or failing (`/readyz`, `/ops`, `npm run monitor`, incidents). */
+  health?: ScheduleHealthOptions
+  /** How EventBridge Scheduler delivers this schedule on AWS (cron:sync writes it into serverless.yml). */
+  aws?: AwsScheduleOptions
+}
+
+/**
+ * EventBridge Scheduler's delivery settings for one schedule. They cover *delivering* the invocation
+ * (throttling, a missing permission): a run that fails is retried by Lambda's own async retries.
+ */
+export interface AwsScheduleOptions {
+  /** 0–185. @default 2 */
+  maximumRetryAttempts?: number
+  /** 60–86400: a delivery older than this goes to the dead-letter queue. @default 3600 */
+  maximumEventAgeInSeconds?: number
+  /** The CloudFormation logical id of the SQS queue undeliverable invocations go to. @default "TaskScheduleDeadLetters" */
+  deadLetterQueue?: string
 }

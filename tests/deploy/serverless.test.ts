@@ -12,38 +12,42 @@ import { schedules } from '../../cron/schedules.js'
 import { serverlessProblems, TASKS_FUNCTION, wranglerProblems } from '../../cron/platform-check.js'
 import { parseServerlessYaml } from '../../cron/serverless-yaml.js'
 import { repoFiles } from '../../cron/sync.js'
+import { schedulerSchedules } from '../../cron/scheduler.js'
 import { BEGIN, END, toAwsCron } from '../../cron/triggers.js'
 import { oslsPackage, serviceCopy } from '../helpers/osls.js'
 
 const serverlessText = fs.readFileSync(repoFiles.serverlessPath, 'utf8')
 
 describe('serverless.yml, parsed', () => {
-  it('has every registry entry as exactly one schedule event on the tasks function, with its cron and input', () => {
+  it('has every registry entry as its EventBridge Scheduler schedule, on the tasks function, with its cron, zone, input, retries and DLQ', () => {
     const config = parseServerlessYaml(serverlessText)
     expect(Object.keys(config.functions!).sort()).toEqual(['api', 'sqs-consumer', TASKS_FUNCTION])
-    const events = config.functions![TASKS_FUNCTION]!.events!.map((e) => e.schedule as { rate: string; inputTransformer: { inputTemplate: string } })
-    expect(events).toHaveLength(schedules.length)
+    // No EventBridge rule is left beside them: a task would run twice.
+    expect(Object.values(config.functions!).flatMap((f) => (f.events ?? []).filter((e) => 'schedule' in e))).toEqual([])
+    const resources = config.resources!.Resources as Record<string, { Type: string; Properties: any }>
+    const scheduled = Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule')
+    expect(scheduled).toHaveLength(schedulerSchedules(schedules).length)
     for (const entry of schedules) {
-      const mine = events.filter((e) => JSON.parse(e.inputTransformer.inputTemplate.replace('<time>', '"t"')).lowtideTask === entry.name)
-      expect([entry.name, mine.length, mine[0]?.rate]).toEqual([entry.name, 1, toAwsCron(entry.cron)])
+      const mine = scheduled.filter((r) => JSON.parse(r.Properties.Target.Input).lowtideTask === entry.name)
+      expect([entry.name, mine.length, mine[0]?.Properties.ScheduleExpression, mine[0]?.Properties.ScheduleExpressionTimezone]).toEqual([entry.name, 1, toAwsCron(entry.cron), entry.timezone ?? 'UTC'])
+      expect(mine[0]!.Properties.Target).toMatchObject({ Arn: { 'Fn::GetAtt': ['TasksLambdaFunction', 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: entry.aws?.maximumRetryAttempts ?? 2 }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['TaskScheduleDeadLetters', 'Arn'] } } })
     }
     expect(Object.keys(config.resources!)).toEqual(['Resources'])
     expect(serverlessProblems(serverlessText, schedules)).toEqual([])
   })
 
-  it('catches what the platform would make of a misplaced block, a missing task or a wrong cron', () => {
-    // The block under resources (where appending put it): no function gets the schedules.
-    const block = serverlessText.slice(serverlessText.indexOf(BEGIN) - 6, serverlessText.indexOf(END) + END.length)
-    const withoutTasks = serverlessText.replace(/\n {2}tasks:\n[\s\S]*?(?=\n\nresources:)/, '')
-    const misplaced = `${withoutTasks}\n  tasks:\n    handler: lambda.handler\n    events:\n${block}\n`
-    expect(parseServerlessYaml(misplaced).functions![TASKS_FUNCTION]).toBeUndefined()
-    expect(serverlessProblems(misplaced, schedules)).toEqual([
-      expect.stringMatching(/no functions\.tasks .*no schedule would reach AWS/),
-      'serverless.yml: resources has tasks, which CloudFormation rejects (a block in the wrong place?)',
-    ])
-    const wrongCron = serverlessText.replace('rate: cron(0 8 * * ? *)', 'rate: cron(0 9 * * ? *)')
-    expect(serverlessProblems(wrongCron, schedules)).toEqual(['serverless.yml: low-credit-notices runs at "cron(0 9 * * ? *)", the registry says cron(0 8 * * ? *)'])
-    expect(serverlessProblems(serverlessText, [...schedules, { ...schedules[0]!, name: 'new-task' }])).toEqual(['serverless.yml: new-task has 0 schedule events on functions.tasks, expected 1'])
+  it('catches what the platform would make of a misplaced block, a missing task, a wrong cron or zone, a leftover rule', () => {
+    // The block outside resources.Resources (appended at the end of the file): no schedule is a resource.
+    const block = serverlessText.slice(serverlessText.indexOf(BEGIN) - 4, serverlessText.indexOf(END) + END.length)
+    const misplaced = `${serverlessText.replace(block, '')}\nextras:\n${block}\n`
+    expect(serverlessProblems(misplaced, schedules)).toEqual(schedulerSchedules(schedules).map((s) => `serverless.yml: ${s.logicalId} (${s.task}): no AWS::Scheduler::Schedule, so ${s.task} would not run on AWS`))
+    const wrongCron = serverlessText.replace('ScheduleExpression: cron(0 8 * * ? *)', 'ScheduleExpression: cron(0 9 * * ? *)')
+    expect(serverlessProblems(wrongCron, schedules)).toEqual(['serverless.yml: TaskScheduleLowCreditNotices (low-credit-notices): ScheduleExpression is "cron(0 9 * * ? *)", the registry says "cron(0 8 * * ? *)"'])
+    const zoned = schedules.map((s) => (s.name === 'low-credit-notices' ? { ...s, timezone: 'Europe/Berlin' } : s))
+    expect(serverlessProblems(serverlessText, zoned)).toEqual(['serverless.yml: TaskScheduleLowCreditNotices (low-credit-notices): ScheduleExpressionTimezone is "UTC", the registry says "Europe/Berlin"'])
+    expect(serverlessProblems(serverlessText, [...schedules, { ...schedules[0]!, name: 'new-task' }])).toEqual(['serverless.yml: TaskScheduleNewTask (new-task): no AWS::Scheduler::Schedule, so new-task would not run on AWS'])
+    const leftoverRule = serverlessText.replace('    timeout: 60\n    # Scheduler invokes it', '    timeout: 60\n    events:\n      - schedule: rate(1 minute)\n    # Scheduler invokes it')
+    expect(serverlessProblems(leftoverRule, schedules)).toEqual([expect.stringMatching(/functions\.tasks has 1 schedule event\(s\): EventBridge rules beside the registry's Scheduler schedules would run tasks twice/)])
   })
 
   it('wrangler.toml, parsed as TOML, has a cron trigger for every registry cron and no other', () => {
@@ -67,19 +71,28 @@ describe('serverless.yml, packaged by osls (offline) → CloudFormation', () => 
   }, 180_000)
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
-  it('has one EventBridge rule per registry entry, on the tasks function, with its cron and input', () => {
-    const rules = byType('AWS::Events::Rule').map(([, r]) => r.Properties as { Name: string; ScheduleExpression: string; Targets: { Arn: unknown; InputTransformer: { InputTemplate: string; InputPathsMap: Record<string, string> } }[] })
-    console.log(`[osls package] ${rules.length} AWS::Events::Rule for ${schedules.length} registry entries`)
-    expect(rules).toHaveLength(schedules.length)
-    for (const entry of schedules) {
-      const rule = rules.find((r) => r.Name === `lowtide-prod-${entry.name}`)!
-      expect(rule.ScheduleExpression).toBe(toAwsCron(entry.cron))
-      expect(rule.Targets).toHaveLength(1)
-      expect(rule.Targets[0]!.Arn).toEqual({ 'Fn::GetAtt': ['TasksLambdaFunction', 'Arn'] })
-      expect(rule.Targets[0]!.InputTransformer.InputPathsMap).toEqual({ time: '$.time' })
-      // EventBridge fills <time> with the quoted event time: the task route gets this JSON.
-      expect(JSON.parse(rule.Targets[0]!.InputTransformer.InputTemplate.replace('<time>', '"2026-07-01T08:00:00Z"'))).toEqual({ lowtideTask: entry.name, scheduledAt: '2026-07-01T08:00:00Z' })
+  it('has one EventBridge Scheduler schedule per registry entry (and a gap schedule per zoned entry that needs one), invoking the tasks function through its own role', () => {
+    const expected = schedulerSchedules(schedules)
+    const found = byType('AWS::Scheduler::Schedule')
+    console.log(`[osls package] ${found.length} AWS::Scheduler::Schedule for ${schedules.length} registry entries`)
+    expect(found.map(([id]) => id).sort()).toEqual(expected.map((s) => s.logicalId).sort())
+    for (const want of expected) {
+      const p = resources[want.logicalId]!.Properties as any
+      expect([want.logicalId, p.ScheduleExpression, p.ScheduleExpressionTimezone, p.FlexibleTimeWindow]).toEqual([want.logicalId, want.expression, want.timezone, { Mode: 'OFF' }])
+      expect(p.Target.Arn).toEqual({ 'Fn::GetAtt': ['TasksLambdaFunction', 'Arn'] })
+      expect(p.Target.RoleArn).toEqual({ 'Fn::GetAtt': ['TaskSchedulerRole', 'Arn'] })
+      expect(p.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: want.retryAttempts, MaximumEventAgeInSeconds: want.maxEventAgeSeconds })
+      expect(p.Target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [want.deadLetterQueue, 'Arn'] } })
+      // Scheduler fills the placeholder with the occurrence's time: the task route gets this JSON.
+      expect(JSON.parse(p.Target.Input.replace('<aws.scheduler.scheduled-time>', '2026-07-01T08:00:00Z'))).toEqual({ lowtideTask: want.task, scheduledAt: '2026-07-01T08:00:00Z' })
+      expect(p.GroupName).toEqual({ Ref: 'TaskScheduleGroup' })
     }
+    expect(byType('AWS::Events::Rule')).toEqual([])
+    // Scheduler's role: trusted by Scheduler only, allowed to invoke the tasks function and dead-letter, nothing else.
+    const role = resources.TaskSchedulerRole!.Properties as any
+    expect(role.AssumeRolePolicyDocument.Statement.map((s: any) => s.Principal.Service)).toEqual(['scheduler.amazonaws.com'])
+    const actions = role.Policies.flatMap((p: any) => p.PolicyDocument.Statement.map((s: any) => s.Action)).sort()
+    expect(actions).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage'])
   })
 
   it('deploys the built artifacts on Node 24, with secrets as deploy-time references only', () => {
@@ -124,6 +137,7 @@ describe('serverless.yml, packaged by osls (offline) → CloudFormation', () => 
     const alarms = byType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties as { MetricName: string; Dimensions: { Value: unknown }[]; AlarmActions: unknown[] })
     expect(alarms.map((a) => [a.MetricName, a.Dimensions[0]!.Value])).toEqual([
       ['Errors', { Ref: 'TasksLambdaFunction' }],
+      ['ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': ['TaskScheduleDeadLetters', 'QueueName'] }],
       ['ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': ['OutboxDeadLetterQueue', 'QueueName'] }],
     ])
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'OpsAlarmTopic' }])

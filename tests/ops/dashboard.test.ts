@@ -80,4 +80,45 @@ describe.skipIf(!hasChromium)('GET /ops in Chromium', () => {
     expect(fs.statSync(path.join(ARTIFACTS, 'ops-dashboard.png')).size).toBeGreaterThan(10_000)
     await context.close()
   }, 40_000)
+
+  it('shows the Schedules panel: a status per schedule, a chart of its recent occurrences, the open incidents', async () => {
+    // Three hours of history: campaign-dispatch runs every minute (some late, one failed, one
+    // skipped), outbox-sweep stopped 30 minutes ago, chat-agent-sync-retry fails every time.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000
+    const ago = (m: number) => new Date(minute - m * 60_000)
+    await db.observer.query(`INSERT INTO schedule_baselines (task, first_seen_at) SELECT unnest($1::text[]), $2 ON CONFLICT (task) DO UPDATE SET first_seen_at = excluded.first_seen_at`, [['campaign-dispatch', 'outbox-sweep', 'chat-agent-sync-retry', 'low-credit-notices', 'email-verification-reminders', 'ledger-cleanup'], ago(180)])
+    const run = (task: string, at: Date, status: string, lateS = 2, trigger = 'cron', error: string | null = null) =>
+      db.observer.query(`INSERT INTO task_runs (task, scheduled_at, status, trigger, started_at, finished_at, error) VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT DO NOTHING`, [task, at, status, trigger, new Date(at.getTime() + lateS * 1000), error])
+    for (let m = 30; m >= 1; m--) {
+      const state = m === 7 ? 'failed' : m === 12 ? 'skipped' : 'succeeded'
+      await run('campaign-dispatch', ago(m), state, m % 9 === 0 ? 150 : 2, m === 12 ? 'catch-up' : 'cron')
+      if (m >= 30) await run('outbox-sweep', ago(m), 'succeeded')
+    }
+    for (let m = 170; m >= 30; m--) await run('outbox-sweep', ago(m), 'succeeded')
+    for (const m of [20, 15, 10, 5]) await run('chat-agent-sync-retry', ago(m + (minute / 60_000) % 5), 'failed', 2, 'cron', 'chat agent answered 502')
+
+    const context = await browser.newContext({ httpCredentials: { username: 'ops', password: TEST_OPS_TOKEN }, viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    expect((await page.goto(`${server.url}/ops`))?.status()).toBe(200)
+    const status = async (task: string) => (await page.getByTestId(`status-${task}`).textContent())?.trim()
+    expect(await status('campaign-dispatch')).toBe('ok')
+    expect(await status('outbox-sweep')).toBe('missing')
+    expect(await status('chat-agent-sync-retry')).toBe('failing')
+    // The chart is a picture of the ledger: one square per occurrence, coloured by what became of it.
+    const states = await page.getByTestId('chart-campaign-dispatch').locator('rect').evaluateAll((rects) => rects.map((r) => r.getAttribute('data-state')))
+    expect(states).toHaveLength(24)
+    expect(new Set(states)).toEqual(new Set(['on-time', 'late', 'failed', 'missed', 'pending']))
+    expect(await page.getByTestId('chart-campaign-dispatch').locator('rect title').first().textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC: /)
+    const incidents = await page.getByTestId('incidents').textContent()
+    expect(incidents).toMatch(/outbox-sweep\s*missed/)
+    expect(incidents).toMatch(/chat-agent-sync-retry\s*failing/)
+    // The same verdict an uptime check gets.
+    const strict = await fetch(`${server.url}/readyz/schedules`, { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } })
+    expect(strict.status).toBe(503)
+
+    fs.mkdirSync(ARTIFACTS, { recursive: true })
+    await page.getByTestId('schedules').screenshot({ path: path.join(ARTIFACTS, 'ops-schedules.png') })
+    expect(fs.statSync(path.join(ARTIFACTS, 'ops-schedules.png')).size).toBeGreaterThan(10_000)
+    await context.close()
+  }, 40_000)
 })

@@ -3,6 +3,9 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { schedules } from '../../cron/schedules.js'
+import { occurrenceAt } from '../../src/tasks/occurrences.js'
+import { cronFor } from '../../src/tasks/triggers.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from '../helpers/db.js'
 
 let db: TestDatabase
@@ -91,5 +94,31 @@ describe('npm run monitor', () => {
     expect(hidden).toMatchObject({ active: 0, idle: 0, idleInTransaction: 0 })
     expect(s.connections.value.hidden).toBeGreaterThanOrEqual(8)
     await db.observer.query(`DROP ROLE ${role}`).catch(() => undefined)
+  }, 30_000)
+
+  it('checks the registry’s schedules: missing is critical (exit 2), late a warning (exit 1), all on time ok (exit 0)', async () => {
+    const high = ['--once', '--warn', '100000', '--critical', '100001']
+    // Known for a day, never run: every schedule is missing.
+    await db.observer.query(`INSERT INTO schedule_baselines (task, first_seen_at) SELECT unnest($1::text[]), now() - interval '1 day'`, [schedules.map((s) => s.name)])
+    const missing = await monitor(high)
+    expect(missing.code).toBe(2)
+    expect(missing.out).toMatch(/campaign-dispatch\s+\* \* \* \* \*\s+MISSING/)
+    expect(missing.out).toMatch(/campaign-dispatch: no run recorded for the occurrence of/)
+    // Each schedule's latest occurrence ran on time: ok.
+    const now = new Date()
+    for (const entry of schedules) {
+      const at = occurrenceAt(cronFor(entry), now)
+      await db.observer.query(`INSERT INTO task_runs (task, scheduled_at, status, trigger, started_at, finished_at) VALUES ($1, $2, 'succeeded', 'cron', $2, $2)`, [entry.name, at])
+    }
+    const ok = await monitor([...high, '--json'])
+    expect(JSON.parse(ok.out).schedules.value.schedules.map((h: { status: string }) => h.status)).toEqual(schedules.map(() => 'ok'))
+    expect(ok.code).toBe(0)
+    // The every-minute ones stop for three minutes: late, within their grace.
+    await db.observer.query(`DELETE FROM task_runs WHERE scheduled_at > now() - interval '3 minutes' AND task IN ('campaign-dispatch', 'outbox-sweep')`)
+    await db.observer.query(`INSERT INTO task_runs (task, scheduled_at, status, trigger) SELECT unnest($1::text[]), date_trunc('minute', now()) - interval '3 minutes', 'succeeded', 'cron' ON CONFLICT DO NOTHING`, [['campaign-dispatch', 'outbox-sweep']])
+    const late = await monitor(high)
+    expect(late.out).toMatch(/outbox-sweep\s+\* \* \* \* \*\s+LATE/)
+    expect(late.code).toBe(1)
+    await db.observer.query(`DELETE FROM schedule_baselines`)
   }, 30_000)
 })

@@ -1,5 +1,6 @@
 /** The monitor's terminal output: a few aligned tables. */
 import type { Level, Section, Snapshot } from '../../src/ops/monitor.js'
+import type { HealthReport } from '../../src/tasks/health.js'
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 const secs = (s: number | null) => (s === null ? '—' : s >= 120 ? `${Math.round(s / 60)} min` : `${s.toFixed(1)} s`)
@@ -18,7 +19,19 @@ function unavailable<T>(s: Section<T>, render: (v: T) => string): string {
   return s.available ? render(s.value) : `  unavailable: ${s.reason}`
 }
 
-export function formatSnapshot(s: Snapshot, level: Level, thresholds: { warn: number; critical: number }, options: { longQueryS: number; idleInTransactionS: number }): string {
+const ago = (iso: string | undefined, now: number) => (iso ? secs((now - Date.parse(iso)) / 1000) + ' ago' : '—')
+const until = (iso: string | undefined, now: number) => (iso ? 'in ' + secs((Date.parse(iso) - now) / 1000) : '—')
+
+function formatSchedules(schedules: Section<HealthReport>): string {
+  return unavailable(schedules, (r) => {
+    const now = Date.parse(r.checkedAt)
+    const rows = r.schedules.map((h) => [h.task, `${h.cron}${h.timezone === 'UTC' ? '' : ` ${h.timezone}`}`, h.status.toUpperCase(), h.lastRun ? `${ago(h.lastRun.scheduledAt, now)} (${h.lastRun.status})` : '—', ago(h.lastSuccess, now), until(h.nextExpected, now)])
+    const reasons = r.schedules.filter((h) => h.reason && h.status !== 'ok').map((h) => `  ${h.task}: ${h.reason}`)
+    return [table(['task', 'cron', 'status', 'last run', 'last success', 'next'], rows), ...reasons].join('\n')
+  })
+}
+
+export function formatSnapshot(s: Snapshot, level: Level, thresholds: { warn: number; critical: number }, options: { longQueryS: number; idleInTransactionS: number }, schedules?: Section<HealthReport>): string {
   const max = s.maxConnections.available ? s.maxConnections.value : undefined
   const out: string[] = []
   out.push(`lowtide monitor  ${s.takenAt}  level ${level.toUpperCase()}  (warn ≥ ${thresholds.warn}, critical ≥ ${thresholds.critical})`)
@@ -37,6 +50,11 @@ export function formatSnapshot(s: Snapshot, level: Level, thresholds: { warn: nu
   out.push('waiting locks')
   out.push(unavailable(s.waitingLocks, (rows) => (rows.length ? table(['pid', 'application', 'lock', 'relation', 'blocked by', 'waiting'], rows.map((r) => [r.pid, r.applicationName, r.lockType, r.relation ?? '—', r.blockedBy.join(',') || '—', secs(r.seconds)])) : '  none')))
   out.push('')
+  if (schedules) {
+    out.push(`schedules (missing or failing: critical; late: warn)`)
+    out.push(formatSchedules(schedules))
+    out.push('')
+  }
   out.push(unavailable(s.databaseSize, (d) => `database ${d.database}: ${mb(d.bytes)}`))
   out.push(unavailable(s.largestTables, (rows) => table(['largest tables', 'size'], rows.map((r) => [r.table, mb(r.bytes)]))))
   return out.join('\n')

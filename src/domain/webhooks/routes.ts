@@ -47,7 +47,7 @@ export function webhookRoutes(policy: DestinationPolicy, { auth }: { auth: Authe
   app.openapi(
     route({ method: 'post', path: '/', tag, auth: 'user', summary: 'Add a webhook endpoint; its `whsec_` signing secret is shown only here', body: createEndpointBody, responses: { 201: createdEndpoint } }),
     async (c) => {
-      const created = await createEndpoint(c.get('db'), c.get('user').id, c.req.valid('json'), policy)
+      const created = await createEndpoint(c.get('db'), c.get('user'), c.req.valid('json'), policy)
       return c.json(created, 201, { Location: `/v1/webhooks/${created.id}` })
     },
   )
@@ -61,7 +61,7 @@ export function webhookRoutes(policy: DestinationPolicy, { auth }: { auth: Authe
   )
   app.openapi(
     route({ method: 'patch', path: '/{id}', tag, auth: 'user', summary: 'Change an endpoint; `enabled: true` re-enables a disabled one', params: endpointIdParam, body: updateEndpointBody, responses: { 200: endpoint } }),
-    async (c) => c.json(await updateEndpoint(c.get('db'), c.get('user').id, c.req.valid('param').id, c.req.valid('json'), policy), 200),
+    async (c) => c.json(await updateEndpoint(c.get('db'), c.get('user'), c.req.valid('param').id, c.req.valid('json'), policy), 200),
   )
   app.openapi(route({ method: 'delete', path: '/{id}', tag, auth: 'user', summary: 'Delete an endpoint', params: endpointIdParam, responses: { 204: 'Deleted' } }), async (c) => {
     await deleteEndpoint(c.get('db'), c.get('user').id, c.req.valid('param').id)

@@ -10,8 +10,12 @@ export const webhookEventTypes = [
   'email.failed',
   'credits.low',
   'webhook.disabled',
+  'schedule.missed',
+  'schedule.failing',
 ] as const
 export type WebhookEventType = (typeof webhookEventTypes)[number]
+/** A schedule stopped or keeps failing (src/domain/admin/schedule-alerts.ts): only admins' endpoints get these. */
+export const adminEventTypes = ['schedule.missed', 'schedule.failing'] as const satisfies readonly WebhookEventType[]
 
 const url = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })

@@ -5,7 +5,7 @@ import type { Outbox } from '../../queue/outbox.js'
 import { refusedDestination, type DestinationPolicy } from './destination.js'
 import { emitEvents, requeueDeliveries } from './events.js'
 import * as repo from './repo.js'
-import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from './schema.js'
+import { adminEventTypes, type CreateEndpointInput, type Endpoint, type UpdateEndpointInput } from './schema.js'
 
 /** Standard Webhooks secret: `whsec_` + base64 of 24 random bytes. */
 export const newWebhookSecret = () => `whsec_${toBase64(randomBytes(24))}`
@@ -16,7 +16,15 @@ export async function checkUrl(url: string, policy: DestinationPolicy): Promise<
   if (refused) throw new AppError(400, 'url_not_allowed', `webhooks cannot be sent there: ${refused}`, [{ path: 'url', message: refused }])
 }
 
-export async function createEndpoint(db: Db, userId: string, input: CreateEndpointInput, policy: DestinationPolicy): Promise<Endpoint & { secret: string }> {
+/** 403 for a non-admin asking for the events only admins get (the schedules' health). */
+function checkEventTypes(eventTypes: readonly string[] | undefined, role: string): void {
+  const adminOnly = (eventTypes ?? []).filter((t) => (adminEventTypes as readonly string[]).includes(t))
+  if (adminOnly.length && role !== 'admin') throw new AppError(403, 'forbidden', `${adminOnly.join(', ')} ${adminOnly.length === 1 ? 'is' : 'are'} sent to admins' endpoints only`, adminOnly.map((t) => ({ path: 'eventTypes', message: `${t}: admins only` })))
+}
+
+export async function createEndpoint(db: Db, user: { id: string; role: string }, input: CreateEndpointInput, policy: DestinationPolicy): Promise<Endpoint & { secret: string }> {
+  checkEventTypes(input.eventTypes, user.role)
+  const userId = user.id
   await checkUrl(input.url, policy)
   const secret = newWebhookSecret()
   return { ...(await repo.insertEndpoint(db, userId, input, secret)), secret }
@@ -28,7 +36,9 @@ export async function getEndpoint(db: Db, userId: string, id: string): Promise<E
   return endpoint
 }
 
-export async function updateEndpoint(db: Db, userId: string, id: string, input: UpdateEndpointInput, policy: DestinationPolicy): Promise<Endpoint> {
+export async function updateEndpoint(db: Db, user: { id: string; role: string }, id: string, input: UpdateEndpointInput, policy: DestinationPolicy): Promise<Endpoint> {
+  checkEventTypes(input.eventTypes, user.role)
+  const userId = user.id
   if (input.url) await checkUrl(input.url, policy)
   const endpoint = await repo.updateEndpoint(db, userId, id, input)
   if (!endpoint) throw notFound('webhook endpoint')
