@@ -105,7 +105,7 @@ describe.each(cases)('$cron in $zone across $change on $day', (c) => {
     for (const at of firings) await fire(entry.name, at)
     expect(await ledger(entry.name)).toEqual(expected)
     counts.push(`${c.zone.padEnd(20)} ${c.change.padEnd(15)} cover "${cover}": ${firings.length} firings → ${expected.length} runs (${expected.map((at) => `${localDate(at, c.zone)} ${localTime(at, c.zone)}`).join(', ')})`)
-  })
+  }, 90_000) // ~146 requests one after another: under test:neon each opens its own connection (~250 ms with SCRAM)
 
   it("the Worker's prefilter sends only the occurrences, and they run once each", async () => {
     const mirror = filtered.find((e) => e.name === `${entry.name}-filtered`)!

@@ -24,7 +24,7 @@ export async function startNeonProxy(): Promise<NeonProxy> {
     connections++
     const address = new URL(req.url ?? '/', 'http://proxy').searchParams.get('address') ?? ''
     const [host, port] = address.split(':')
-    const tcp = net.connect({ host, port: Number(port) })
+    const tcp = net.connect({ host, port: Number(port), noDelay: true }) // as pg does: no Nagle delay on each small message
     socket.binaryType = 'nodebuffer'
     socket.on('message', (data) => tcp.write(data as Buffer))
     tcp.on('data', (data) => socket.send(data))
