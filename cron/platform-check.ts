@@ -10,6 +10,7 @@ import { parseServerlessYaml } from './serverless-yaml.js'
 import { ownTrigger, planWorkersTriggers } from '../src/tasks/triggers.js'
 import { schedulerInput, schedulerSchedules, SCHEDULE_GROUP, SCHEDULER_ROLE, TASKS_LAMBDA } from './scheduler.js'
 import { WORKERS_FREE_CRON_LIMIT } from './triggers.js'
+import { QUEUE_LIMITS, type CloudflareOutboxQueue } from './queues.js'
 
 export const TASKS_FUNCTION = 'tasks'
 
@@ -109,4 +110,45 @@ export function wranglerProblems(text: string, schedules: readonly ScheduleEntry
         : `wrangler.toml: cron trigger ${JSON.stringify(c)} runs no registered task`
     }),
   ]
+}
+
+interface WranglerQueues {
+  queues?: {
+    producers?: { binding?: unknown; queue?: unknown }[]
+    consumers?: { queue?: unknown; max_batch_size?: unknown; max_batch_timeout?: unknown; max_retries?: unknown; retry_delay?: unknown; dead_letter_queue?: unknown }[]
+  }
+}
+
+/**
+ * wrangler.toml's queues against cron/queues.ts, read as TOML: the outbox's producer binding, its
+ * consumer with the dead-letter queue, the dead-letter queue's consumer, each setting within
+ * Cloudflare's limits.
+ */
+export function wranglerQueueProblems(text: string, q: CloudflareOutboxQueue): string[] {
+  let config: WranglerQueues
+  try {
+    config = parseToml(text) as WranglerQueues
+  } catch (err) {
+    return [`wrangler.toml is not valid TOML: ${(err as Error).message.split('\n')[0]}`]
+  }
+  const problems: string[] = []
+  const producers = config.queues?.producers ?? []
+  const consumers = config.queues?.consumers ?? []
+  const producer = producers.find((p) => p.binding === q.binding)
+  if (!producer) problems.push(`wrangler.toml: no [[queues.producers]] with binding "${q.binding}": the outbox would not publish to Cloudflare Queues`)
+  else if (producer.queue !== q.queue) problems.push(`wrangler.toml: the ${q.binding} producer sends to ${JSON.stringify(producer.queue)}, cron/queues.ts says "${q.queue}"`)
+  const consumer = consumers.find((c) => c.queue === q.queue)
+  if (!consumer) problems.push(`wrangler.toml: no [[queues.consumers]] for "${q.queue}": nothing would deliver the outbox's messages`)
+  else if (consumer.dead_letter_queue !== q.deadLetterQueue) problems.push(`wrangler.toml: the "${q.queue}" consumer's dead_letter_queue is ${JSON.stringify(consumer.dead_letter_queue)}, cron/queues.ts says "${q.deadLetterQueue}"`)
+  if (!consumers.some((c) => c.queue === q.deadLetterQueue)) problems.push(`wrangler.toml: no [[queues.consumers]] for "${q.deadLetterQueue}": dead-lettered rows would stay pending and be republished forever`)
+  if (q.queue === q.deadLetterQueue) problems.push(`cron/queues.ts: the dead-letter queue must differ from the queue ("${q.queue}")`)
+  const limits: [string, keyof typeof QUEUE_LIMITS][] = [['max_batch_size', 'maxBatchSize'], ['max_batch_timeout', 'maxBatchTimeoutS'], ['max_retries', 'maxRetries'], ['retry_delay', 'retryDelayS']]
+  for (const c of consumers) {
+    for (const [key, limit] of limits) {
+      const value = c[key as keyof typeof c]
+      const [min, max] = QUEUE_LIMITS[limit]
+      if (value !== undefined && (typeof value !== 'number' || value < min || value > max)) problems.push(`wrangler.toml: queue "${String(c.queue)}": ${key} = ${JSON.stringify(value)} is outside Cloudflare's ${min}–${max}`)
+    }
+  }
+  return problems
 }

@@ -1,13 +1,15 @@
 /**
- * `npm run cron:sync` writes the registry's triggers into wrangler.toml and serverless.yml;
- * `npm run cron:check` (`--check`) changes nothing and exits 1 if either file has drifted. Both read
- * the result back as the platforms will (platform-check.ts) and refuse a file that would not run
- * every task, and both print the platform warnings (merged crons, Workers' cron trigger limit).
+ * `npm run cron:sync` writes the registry's triggers into wrangler.toml and serverless.yml, and the
+ * outbox's Cloudflare queue (cron/queues.ts) into wrangler.toml; `npm run cron:check` (`--check`)
+ * changes nothing and exits 1 if either file has drifted. Both read the result back as the platforms
+ * will (platform-check.ts) and refuse a file that would not run every task or deliver the outbox,
+ * and both print the platform warnings (merged crons, Workers' cron trigger limit).
  */
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { platformLimits, schedules } from './schedules.js'
-import { serverlessProblems, wranglerProblems } from './platform-check.js'
+import { serverlessProblems, wranglerProblems, wranglerQueueProblems } from './platform-check.js'
+import { cloudflareOutboxQueue, QUEUES_BEGIN, QUEUES_END, renderQueues, type CloudflareOutboxQueue } from './queues.js'
 import { renderTriggers, replaceBlock } from './triggers.js'
 import type { ScheduleEntry } from '../src/tasks/types.js'
 
@@ -20,18 +22,24 @@ export interface TriggerFiles {
 
 export const repoFiles: TriggerFiles = { wranglerPath: `${ROOT}wrangler.toml`, serverlessPath: `${ROOT}serverless.yml` }
 
-export function planSync(entries: readonly ScheduleEntry[], files: TriggerFiles = repoFiles, maxWorkersTriggers = platformLimits.workersCronTriggers) {
+const queueMarkers = { begin: QUEUES_BEGIN, end: QUEUES_END, where: "the outbox's queues belong in wrangler.toml (after every top-level key, e.g. at the end)" }
+
+export function planSync(entries: readonly ScheduleEntry[], files: TriggerFiles = repoFiles, maxWorkersTriggers = platformLimits.workersCronTriggers, queue: CloudflareOutboxQueue = cloudflareOutboxQueue) {
   const rendered = renderTriggers(entries, { maxWorkersTriggers })
   const wrangler = fs.readFileSync(files.wranglerPath, 'utf8')
   const serverless = fs.readFileSync(files.serverlessPath, 'utf8')
-  const next = { wrangler: replaceBlock(wrangler, rendered.wrangler, files.wranglerPath), serverless: replaceBlock(serverless, rendered.serverless, files.serverlessPath) }
+  const next = {
+    wrangler: replaceBlock(replaceBlock(wrangler, rendered.wrangler, files.wranglerPath), renderQueues(queue), files.wranglerPath, queueMarkers),
+    serverless: replaceBlock(serverless, rendered.serverless, files.serverlessPath),
+  }
   const drifted = [next.wrangler !== wrangler ? files.wranglerPath : undefined, next.serverless !== serverless ? files.serverlessPath : undefined].filter(
     (f): f is string => f !== undefined,
   )
   /** What the platforms would make of the files as they would be written. */
-  const problems = [...wranglerProblems(next.wrangler, entries, maxWorkersTriggers), ...serverlessProblems(next.serverless, entries)]
+  const problemsOf = (w: string, s: string) => [...wranglerProblems(w, entries, maxWorkersTriggers), ...wranglerQueueProblems(w, queue), ...serverlessProblems(s, entries)]
+  const problems = problemsOf(next.wrangler, next.serverless)
   /** What the platforms make of the files as they are: why `cron:check` fails. */
-  const current = drifted.length ? [...wranglerProblems(wrangler, entries, maxWorkersTriggers), ...serverlessProblems(serverless, entries)] : []
+  const current = drifted.length ? problemsOf(wrangler, serverless) : []
   return { next, drifted, problems, current, warnings: rendered.warnings }
 }
 
@@ -61,7 +69,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       console.error(`cron:check: out of date with cron/schedules.ts: ${plan.drifted.join(', ')}${why}\nrun: npm run cron:sync${maxFlag === -1 ? '' : ` -- --max-triggers ${maxTriggers}`}`)
       process.exit(1)
     }
-    console.log(`cron:check: wrangler.toml and serverless.yml match the registry (${schedules.length} tasks)`)
+    console.log(`cron:check: wrangler.toml and serverless.yml match the registry (${schedules.length} tasks) and cron/queues.ts`)
   } else {
     fs.writeFileSync(repoFiles.wranglerPath, plan.next.wrangler)
     fs.writeFileSync(repoFiles.serverlessPath, plan.next.serverless)

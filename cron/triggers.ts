@@ -54,11 +54,11 @@ export function renderTriggers(schedules: readonly ScheduleEntry[], options: { m
  * the block goes decides what the platform makes of it (appended to serverless.yml it would land in
  * `resources:`, and no schedule would reach AWS), so a person places the markers once.
  */
-export function replaceBlock(text: string, block: string, file = 'the file'): string {
-  const start = text.indexOf(BEGIN)
-  const end = text.indexOf(END)
+export function replaceBlock(text: string, block: string, file = 'the file', markers: { begin: string; end: string; where: string } = { begin: BEGIN, end: END, where: 'the triggers belong (serverless.yml: under resources.Resources; wrangler.toml: at the top level)' }): string {
+  const start = text.indexOf(markers.begin)
+  const end = text.indexOf(markers.end)
   if (start === -1 || end === -1 || end < start) {
-    throw new Error(`${file}: the cron:sync markers are missing; put these two lines where the triggers belong (serverless.yml: under resources.Resources; wrangler.toml: at the top level):\n${BEGIN}\n${END}`)
+    throw new Error(`${file}: the ${markers.begin.split(' ')[2]} markers are missing; put these two lines where ${markers.where}:\n${markers.begin}\n${markers.end}`)
   }
   const lineStart = text.lastIndexOf('\n', start) + 1
   const lineEnd = text.indexOf('\n', end)

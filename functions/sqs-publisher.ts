@@ -15,7 +15,7 @@ interface Sdk {
 
 export function createSqsPublisher(config: QueueConfig, logger: Logger): QueuePublisher {
   const queueUrl = config.queueUrl
-  if (!queueUrl) return disabledPublisher
+  if (!queueUrl || config.transport === 'none') return disabledPublisher
   let sdk: Promise<Sdk> | undefined
   const loadSdk = async (): Promise<Sdk> => {
     const { SQSClient, SendMessageBatchCommand } = await import('@aws-sdk/client-sqs')
@@ -28,6 +28,7 @@ export function createSqsPublisher(config: QueueConfig, logger: Logger): QueuePu
   }
   return {
     enabled: true,
+    transport: 'sqs',
     async publish(messages) {
       for (const entries of batches(messages)) {
         try {

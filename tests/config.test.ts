@@ -75,6 +75,15 @@ describe('configuration', () => {
     expect(loadConfig({ AUTH_PBKDF2_ITERATIONS: '50000' }, 'worker').warnings).toEqual([])
   })
 
+  it("chooses the outbox's transport by OUTBOX_TRANSPORT, refusing what the platform cannot do", () => {
+    expect(loadConfig({}, 'node').queue.transport).toBe('auto')
+    expect(() => loadConfig({ OUTBOX_TRANSPORT: 'cloudflare-queues' }, 'node')).toThrow(/OUTBOX_TRANSPORT: cloudflare-queues is a Workers binding; on node use sqs/)
+    expect(() => loadConfig({ OUTBOX_TRANSPORT: 'cloudflare-queues' }, 'lambda')).toThrow(ConfigError)
+    expect(loadConfig({ OUTBOX_TRANSPORT: 'cloudflare-queues' }, 'worker').queue.transport).toBe('cloudflare-queues')
+    expect(() => loadConfig({ OUTBOX_TRANSPORT: 'sqs' }, 'node')).toThrow(/SQS_QUEUE_URL: required with OUTBOX_TRANSPORT=sqs/)
+    expect(() => loadConfig({ OUTBOX_TRANSPORT: 'kafka' }, 'node')).toThrow(/OUTBOX_TRANSPORT/)
+  })
+
   it('never echoes a secret back in the error', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x' }, 'node')).toThrow(/^(?!.*hunter2).*DATABASE_URL/)
   })

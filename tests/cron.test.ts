@@ -7,6 +7,8 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { parse as parseToml } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { wranglerQueueProblems } from '../cron/platform-check.js'
+import { cloudflareOutboxQueue } from '../cron/queues.js'
 import { schedules } from '../cron/schedules.js'
 import { planSync, repoFiles } from '../cron/sync.js'
 import { renderTriggers, toAwsCron } from '../cron/triggers.js'
@@ -63,6 +65,30 @@ describe('schedule registry → platform triggers', () => {
     fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
     fs.writeFileSync(files.serverlessPath, 'service: lowtide\nfunctions:\n  api:\n    handler: lambda.handler\nresources:\n  Resources: {}\n')
     expect(() => planSync(schedules, files)).toThrow(/serverless\.yml: the cron:sync markers are missing; put these two lines where the triggers belong \(serverless\.yml: under resources\.Resources/)
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  it("writes the outbox's Cloudflare queue from cron/queues.ts and reads it back as TOML: drift, a missing dead-letter consumer, values past Cloudflare's limits", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-cron-'))
+    const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
+    fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
+    fs.copyFileSync(repoFiles.serverlessPath, files.serverlessPath)
+    const written = parseToml(fs.readFileSync(files.wranglerPath, 'utf8')) as { queues: { producers: unknown[]; consumers: { queue: string; dead_letter_queue?: string; max_retries: number }[] } }
+    expect(written.queues.producers).toEqual([{ binding: cloudflareOutboxQueue.binding, queue: cloudflareOutboxQueue.queue }])
+    expect(written.queues.consumers.map((c) => [c.queue, c.dead_letter_queue, c.max_retries])).toEqual([
+      [cloudflareOutboxQueue.queue, cloudflareOutboxQueue.deadLetterQueue, cloudflareOutboxQueue.maxRetries],
+      [cloudflareOutboxQueue.deadLetterQueue, undefined, cloudflareOutboxQueue.deadLetterMaxRetries],
+    ])
+    // Edited settings: drift until written, and the platform's limits refuse a bad value.
+    const more = { ...cloudflareOutboxQueue, maxBatchSize: 50 }
+    expect(planSync(schedules, files, undefined, more).drifted).toEqual([files.wranglerPath])
+    expect(planSync(schedules, files, undefined, { ...cloudflareOutboxQueue, maxBatchSize: 500 }).problems).toContain(`wrangler.toml: queue "${cloudflareOutboxQueue.queue}": max_batch_size = 500 is outside Cloudflare's 1–100`)
+    // A hand-edited file without the dead-letter queue's consumer: cron:check says why.
+    const text = fs.readFileSync(files.wranglerPath, 'utf8')
+    const withoutDlqConsumer = text.replace(/\n\[\[queues\.consumers\]\]\nqueue = "lowtide-outbox-dlq"[^#]*/, '\n')
+    expect(wranglerQueueProblems(withoutDlqConsumer, cloudflareOutboxQueue)).toEqual([`wrangler.toml: no [[queues.consumers]] for "${cloudflareOutboxQueue.deadLetterQueue}": dead-lettered rows would stay pending and be republished forever`])
+    fs.writeFileSync(files.wranglerPath, withoutDlqConsumer)
+    expect(planSync(schedules, files).current).toContain(`wrangler.toml: no [[queues.consumers]] for "${cloudflareOutboxQueue.deadLetterQueue}": dead-lettered rows would stay pending and be republished forever`)
     fs.rmSync(dir, { recursive: true })
   })
 

@@ -1,7 +1,15 @@
-/** Where outbox ids go after commit (SQS) and how often a row is tried before it is dead. */
-import { httpUrl, int, isHttpUrl, secret, text, type Values } from './define.js'
+/** Where outbox ids go after commit (SQS or Cloudflare Queues) and how often a row is tried before it is dead. */
+import { httpUrl, int, isHttpUrl, oneOf, secret, text, type Values } from './define.js'
+
+export const OUTBOX_TRANSPORTS = ['auto', 'sqs', 'cloudflare-queues', 'none'] as const
+export type OutboxTransportChoice = (typeof OUTBOX_TRANSPORTS)[number]
 
 export const queueVariables = {
+  OUTBOX_TRANSPORT: oneOf({
+    values: OUTBOX_TRANSPORTS,
+    default: 'auto',
+    doc: 'how outbox ids leave after commit. `auto`: on Workers the `OUTBOX_QUEUE` Cloudflare Queues binding when there is one, else SQS when `SQS_QUEUE_URL` is set, else none; `cloudflare-queues` (Workers only) requires the binding; `sqs` requires `SQS_QUEUE_URL`; `none`: the `outbox-sweep` task delivers',
+  }),
   // Not a URL is a warning, not a stop: see queueConfig.
   SQS_QUEUE_URL: text({
     defaultText: 'fauxqs (`npm start`)',
@@ -16,6 +24,8 @@ export const queueVariables = {
 }
 
 export interface QueueConfig {
+  /** The transport asked for; the platform entry resolves `auto` (src/queue/transport.ts). */
+  transport: OutboxTransportChoice
   /** The SQS queue that carries outbox ids; unset: rows wait for the sweep task. */
   queueUrl: string | undefined
   /** Why the queue is off although SQS_QUEUE_URL is set (e.g. a CloudFormation reference nothing resolved). */
@@ -34,6 +44,7 @@ export interface QueueConfig {
 
 export function queueConfig(v: Values<typeof queueVariables>): QueueConfig {
   return {
+    transport: v.OUTBOX_TRANSPORT,
     ...queueUrlOf(v.SQS_QUEUE_URL),
     endpoint: v.SQS_ENDPOINT,
     region: v.SQS_REGION,

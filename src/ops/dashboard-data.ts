@@ -1,6 +1,7 @@
 /** What the ops dashboard shows: the same numbers `/readyz` and the monitor read, plus the ledgers. */
 import type { RateLimitRule } from '../config/runtime.js'
 import type { ConnectionSource, Db, PoolStats } from '../db/types.js'
+import type { QueueTransport } from '../queue/publisher.js'
 import { appConnections, type ConnectionCounts } from './connections.js'
 import type { HealthReport } from '../tasks/health.js'
 import { openIncidents, type WatchResult } from '../tasks/incidents.js'
@@ -28,6 +29,8 @@ export interface DashboardSources {
   panels?: readonly DashboardPanel[]
   /** The schedules' health (opening incidents for new problems, as /readyz does). */
   schedules?: (db: Db) => Promise<WatchResult>
+  /** How outbox ids leave (`sqs`, `cloudflare-queues`, `none`: the sweep delivers). */
+  transport?: QueueTransport
 }
 
 export interface DashboardData {
@@ -35,7 +38,7 @@ export interface DashboardData {
   pools: PoolStats[]
   connections: Part<ConnectionCounts>
   taskRuns: Part<{ task: string; scheduledAt: string; status: string; trigger: string; durationMs: number | null; processed: number; more: boolean; error: string | null }[]>
-  outbox: Part<{ pending: number; processing: number; dead: number; oldestPendingS: number | null; deadLetters: { id: string; kind: string; attempts: number; lastError: string | null; createdAt: string }[] }>
+  outbox: Part<{ transport: QueueTransport; pending: number; processing: number; dead: number; oldestPendingS: number | null; deadLetters: { id: string; kind: string; attempts: number; lastError: string | null; createdAt: string }[] }>
   rateLimitRejections: Part<{ limit: string; rejected: number }[]>
   panels: { panel: DashboardPanel; data: Part<{ count: number; rows: Cell[][] }> }[]
   schedules: Part<HealthReport & { incidents: Awaited<ReturnType<typeof openIncidents>> }>
@@ -72,7 +75,7 @@ export async function dashboardData(db: Db, sources: DashboardSources): Promise<
       const deadLetters = (await db.query(
         `SELECT id, kind, attempts, last_error AS "lastError", to_json(created_at)#>>'{}' AS "createdAt" FROM outbox WHERE status = 'dead' ORDER BY created_at DESC LIMIT 10`,
       )).rows as never
-      return { ...counts, deadLetters }
+      return { transport: sources.transport ?? 'none', ...counts, deadLetters }
     }),
     rateLimitRejections: await part(async () => (await db.query<{ limit: string; rejected: number }>(
       // Requests over each limit in its current windows, across every instance (the counters are shared).

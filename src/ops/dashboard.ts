@@ -44,7 +44,7 @@ export function renderMain(d: DashboardData): Rendered {
   </section>
   <section><h2>Outbox</h2>
     ${d.outbox.ok
-      ? html`<dl><dt>pending</dt><dd data-testid="outbox-pending">${d.outbox.value.pending}</dd><dt>processing</dt><dd>${d.outbox.value.processing}</dd><dt>dead</dt><dd data-testid="outbox-dead">${d.outbox.value.dead}</dd><dt>oldest pending</dt><dd>${d.outbox.value.oldestPendingS === null ? '—' : `${d.outbox.value.oldestPendingS} s`}</dd></dl>
+      ? html`<dl><dt>transport</dt><dd data-testid="outbox-transport">${d.outbox.value.transport === 'none' ? 'none (the outbox-sweep task delivers)' : d.outbox.value.transport}</dd><dt>pending</dt><dd data-testid="outbox-pending">${d.outbox.value.pending}</dd><dt>processing</dt><dd>${d.outbox.value.processing}</dd><dt>dead</dt><dd data-testid="outbox-dead">${d.outbox.value.dead}</dd><dt>oldest pending</dt><dd>${d.outbox.value.oldestPendingS === null ? '—' : `${d.outbox.value.oldestPendingS} s`}</dd></dl>
         <h3>Dead letters</h3>${table(['kind', 'attempts', 'last error', 'created'], d.outbox.value.deadLetters.map((r) => [r.kind, r.attempts, r.lastError, when(r.createdAt)]), 'dead-letters')}`
       : unavailable(d.outbox.error)}
   </section>

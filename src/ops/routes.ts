@@ -58,7 +58,7 @@ const scheduleReadiness = route({
 export function opsRoutes(deps: OpsDeps) {
   const app = openApiApp<ScopeEnv>()
   const watch = (db: Db, recent = false) => checkSchedules(db, deps, recent)
-  const sources: DashboardSources = { connections: deps.connections, applicationName: deps.config.db.applicationName, rateLimits: deps.rateLimits, panels: deps.panels, schedules: (db) => watch(db, true) }
+  const sources: DashboardSources = { connections: deps.connections, applicationName: deps.config.db.applicationName, rateLimits: deps.rateLimits, panels: deps.panels, schedules: (db) => watch(db, true), transport: deps.publisher.transport }
   app.use('/readyz', opsAuth(deps))
   app.use('/readyz/*', opsAuth(deps))
   app.use('/ops/*', opsAuth(deps, 'basic'))
@@ -67,7 +67,7 @@ export function opsRoutes(deps: OpsDeps) {
   app.openapi(readiness, async (c) => {
     const pools = [deps.connections.stats()]
     const reason = deps.config.queue.disabledReason
-    const queue = { enabled: deps.publisher.enabled, ...(reason ? { reason } : {}) }
+    const queue = { enabled: deps.publisher.enabled, transport: deps.publisher.transport, ...(reason ? { reason } : {}) }
     let connections
     try {
       connections = await appConnections(c.get('db'), deps.config.db.applicationName)

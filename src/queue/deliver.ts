@@ -124,3 +124,27 @@ async function postpone(db: Db, row: OutboxRow, wait: Postpone, logger: Logger, 
     return { result: 'done' }
   }
 }
+
+/**
+ * The queue gave up on a row's message (it reached the dead-letter queue): a row still not done is
+ * recorded dead, so the sweep stops republishing a message no consumer gets through. (An outage of
+ * the database sends nothing there: the consumer acknowledges a message it could not deliver for
+ * that reason on its last try, and the sweep republishes the row.)
+ */
+export async function deadLettered(db: Db, id: string, logger: Logger): Promise<DeliverResult> {
+  const { rows } = await db.query<{ kind: string; attempts: number }>(
+    `UPDATE outbox SET status = 'dead', claimed_until = NULL,
+       last_error = left('the queue gave up on its message (dead-letter queue)' || coalesce(': ' || last_error, ''), 1000)
+     WHERE id = $1 AND status IN ('pending', 'processing')
+     RETURNING kind, attempts`,
+    [id],
+  )
+  if (rows[0]) {
+    logger.error('outbox row dead-lettered by the queue', { id, kind: rows[0].kind, attempts: rows[0].attempts })
+    return { result: 'dead' }
+  }
+  const existing = await db.query<{ status: string }>(`SELECT status FROM outbox WHERE id = $1`, [id])
+  const status = existing.rows[0]?.status
+  if (!status) return { result: 'unknown' }
+  return { result: status === 'dead' ? 'dead' : 'duplicate' }
+}

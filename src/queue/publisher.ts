@@ -1,10 +1,11 @@
 /**
- * Sends outbox ids to SQS after commit. Failures are logged, not thrown: the row is already
+ * Sends outbox ids to a queue after commit. Failures are logged, not thrown: the row is already
  * committed, and the `outbox-sweep` task republishes whatever was not acknowledged in time.
  *
- * Two implementations of one interface: `@aws-sdk/client-sqs` on Node and Lambda
- * (`functions/sqs-publisher.ts`, handed in by the Node and Lambda entries), and a SigV4-signed
- * `fetch` (aws4fetch, 6 KB) on Workers, where the SDK would be most of the bundle.
+ * Three implementations of one interface: `@aws-sdk/client-sqs` on Node and Lambda
+ * (`functions/sqs-publisher.ts`, handed in by the Node and Lambda entries), a SigV4-signed `fetch`
+ * (aws4fetch, 6 KB) to SQS on Workers, where the SDK would be most of the bundle, and a Cloudflare
+ * Queues binding on Workers (`cloudflare-queue.ts`).
  */
 import { AwsClient } from 'aws4fetch'
 import type { QueueConfig } from '../config/runtime.js'
@@ -17,13 +18,17 @@ export interface QueuedMessage {
   delaySeconds?: number
 }
 
+/** How outbox ids leave: SQS, a Cloudflare Queues binding, or nothing (the `outbox-sweep` task delivers). */
+export type QueueTransport = 'sqs' | 'cloudflare-queues' | 'none'
+
 export interface QueuePublisher {
   /** False when no queue is configured: rows then wait for the sweep. */
   readonly enabled: boolean
+  readonly transport: QueueTransport
   publish(messages: QueuedMessage[]): Promise<void>
 }
 
-export const disabledPublisher: QueuePublisher = { enabled: false, publish: async () => undefined }
+export const disabledPublisher: QueuePublisher = { enabled: false, transport: 'none', publish: async () => undefined }
 
 /** The SQS message of each outbox row: its id and kind; at most 10 per batch request. */
 export function batches(messages: QueuedMessage[]): { Id: string; MessageBody: string; DelaySeconds: number }[][] {
@@ -43,7 +48,7 @@ export function batches(messages: QueuedMessage[]): { Id: string; MessageBody: s
 /** SQS's JSON protocol over a SigV4-signed fetch: what the Worker uses. */
 export function createFetchSqsPublisher(config: QueueConfig, logger: Logger): QueuePublisher {
   const queueUrl = config.queueUrl
-  if (!queueUrl) return disabledPublisher
+  if (!queueUrl || config.transport === 'none') return disabledPublisher
   if (!config.credentials) {
     logger.warn('SQS_QUEUE_URL is set but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not: outbox rows wait for the sweep')
     return disabledPublisher
@@ -52,6 +57,7 @@ export function createFetchSqsPublisher(config: QueueConfig, logger: Logger): Qu
   const endpoint = config.endpoint ?? new URL(queueUrl).origin
   return {
     enabled: true,
+    transport: 'sqs',
     async publish(messages) {
       for (const entries of batches(messages)) {
         try {

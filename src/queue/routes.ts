@@ -5,11 +5,17 @@ import type { RuntimeEnv } from './env.js'
 import { openApiApp, route } from '../http/openapi.js'
 import type { Logger } from '../logger.js'
 import { signedRequest } from '../http/signed-request.js'
-import { deliver, type OutboxHandler } from './deliver.js'
+import { deadLettered, deliver, type OutboxHandler } from './deliver.js'
 import { Outbox } from './outbox.js'
 import type { QueuePublisher } from './publisher.js'
 
-export const deliverBody = z.object({ id: z.uuid(), receiveCount: z.number().int().min(1).optional() }).strict()
+export const deliverBody = z
+  .object({
+    id: z.uuid(),
+    receiveCount: z.number().int().min(1).optional(),
+    deadLetter: z.literal(true).optional().describe('the message came from the dead-letter queue: record a tried row dead instead of delivering it'),
+  })
+  .strict()
 
 const deliverAnswer = z.object({
   result: z.enum(['done', 'duplicate', 'unknown', 'dead', 'retry', 'deferred', 'postponed']),
@@ -19,7 +25,7 @@ const deliverAnswer = z.object({
   reason: z.string().optional().describe('postponed: what it waits for (a task lease held elsewhere); not a failed attempt'),
 })
 
-/** `POST /queue/deliver`, signed like task requests (the SQS consumer signs). */
+/** `POST /queue/deliver`, signed like task requests (the SQS and Cloudflare Queues consumers sign). */
 export function queueRoutes(deps: { handlers: Record<string, OutboxHandler>; config: TaskConfig; logger: Logger }) {
   const app = openApiApp<RuntimeEnv>()
   app.openapi(
@@ -28,12 +34,16 @@ export function queueRoutes(deps: { handlers: Record<string, OutboxHandler>; con
       path: '/deliver',
       tag: 'tasks',
       auth: 'signed',
-      summary: 'Process one outbox row named by an SQS message, idempotently',
+      summary: 'Process one outbox row named by a queue message (SQS, Cloudflare Queues), idempotently',
       middleware: [signedRequest(deps.config, deps.logger)],
       body: deliverBody,
       responses: { 200: deliverAnswer },
     }),
-    async (c) => c.json(await deliver(c.get('db'), c.req.valid('json').id, deps.handlers, deps.logger, c.get('outbox')), 200),
+    async (c) => {
+      const { id, deadLetter } = c.req.valid('json')
+      const answer = deadLetter ? await deadLettered(c.get('db'), id, deps.logger) : await deliver(c.get('db'), id, deps.handlers, deps.logger, c.get('outbox'))
+      return c.json(answer, 200)
+    },
   )
   return app
 }

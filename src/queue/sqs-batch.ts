@@ -10,8 +10,8 @@
  * After `maxReceiveCount` failures SQS moves the message to the DLQ.
  */
 import type { Logger } from '../logger.js'
-import { signRequest, TRIGGER_HEADER } from '../http/signing.js'
-import { joinUrl } from '../url.js'
+import { createDeliverCall, type DeliverOutcome } from './deliver-call.js'
+import { messageId } from './message.js'
 
 /** A record of an SQS event, with every field AWS sends (see tests/helpers/lambda-events.ts). */
 export interface SqsRecord {
@@ -67,50 +67,18 @@ export interface SqsBatchOptions {
   concurrency?: number
 }
 
-/** The app path the consumer posts to and signs (whatever prefix `appBaseUrl` has in front of the app). */
-const DELIVER_PATH = '/queue/deliver'
-
-type Answer = { result: string; retryAfterS?: number }
-
 export function createSqsBatchConsumer(options: SqsBatchOptions): (event: SqsEvent) => Promise<SqsBatchResponse> {
   const { logger } = options
-  const endpoint = joinUrl(options.appBaseUrl, DELIVER_PATH)
+  const call = createDeliverCall({ ...options, trigger: 'sqs' })
 
-  async function deliverOne(record: SqsRecord): Promise<Answer | undefined> {
-    let id: unknown
-    try {
-      id = (JSON.parse(record.body) as { id?: unknown }).id
-    } catch {
-      id = undefined
-    }
+  async function deliverOne(record: SqsRecord): Promise<DeliverOutcome> {
+    const id = messageId(record.body)
     // A body we cannot read will never become readable: let it fail to the DLQ.
-    if (typeof id !== 'string') {
+    if (id === undefined) {
       logger.warn('unreadable queue message', { messageId: record.messageId })
-      return undefined
+      return { kind: 'failed' }
     }
-    const body = JSON.stringify({ id, receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1) })
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 30_000)
-    try {
-      const res = await options.fetch(
-        new Request(endpoint, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [TRIGGER_HEADER]: 'sqs', ...signRequest(options.signingSecret, { method: 'POST', path: DELIVER_PATH, body }) },
-          body,
-          signal: controller.signal,
-        }),
-      )
-      if (!res.ok) {
-        logger.warn('delivery answered an error', { messageId: record.messageId, status: res.status, body: (await res.text()).slice(0, 300) })
-        return undefined
-      }
-      return (await res.json()) as Answer
-    } catch (err) {
-      logger.warn('app unreachable', { messageId: record.messageId, error: (err as Error).message })
-      return undefined
-    } finally {
-      clearTimeout(timer)
-    }
+    return call({ id, receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1), messageId: record.messageId })
   }
 
   return async (event) => {
@@ -118,11 +86,11 @@ export function createSqsBatchConsumer(options: SqsBatchOptions): (event: SqsEve
     const records = [...event.Records]
     const work = async () => {
       for (let record = records.shift(); record; record = records.shift()) {
-        const answer = await deliverOne(record)
-        if (answer && answer.result !== 'retry') continue
+        const outcome = await deliverOne(record)
+        if (outcome.kind === 'settled') continue
         failures.add(record.messageId)
-        if (answer?.result === 'retry' && answer.retryAfterS !== undefined && options.changeVisibility) {
-          const seconds = Math.min(900, Math.max(0, Math.round(answer.retryAfterS)))
+        if (outcome.kind === 'retry' && options.changeVisibility) {
+          const seconds = Math.min(900, Math.max(0, Math.round(outcome.afterS)))
           await options.changeVisibility(record, seconds).catch((err: Error) => logger.warn('visibility change failed', { messageId: record.messageId, error: err.message }))
         }
       }

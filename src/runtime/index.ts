@@ -11,7 +11,7 @@
 
 // The app and its routes
 export { createRuntime, type Runtime, type RuntimeDeps } from './app.js'
-export { createWorkerEntry, type WorkerEntryOptions, type WorkerEnv, type WorkerPlatform } from './worker.js'
+export { createWorkerEntry, type WorkerEntryOptions, type WorkerEnv, type WorkerPlatform, type WorkerQueueOptions } from './worker.js'
 export type { OutboxEnv, RuntimeEnv } from '../queue/env.js'
 export type { PlatformDeps, ScopeEnv } from '../http/types.js'
 export { documentRoute, errorBody, openApiApp, route, type Auth } from '../http/openapi.js'
@@ -63,7 +63,8 @@ export { signRequest, TRIGGER_HEADER } from '../http/signing.js'
 // Side effects: the outbox and its consumer
 export { Outbox, type OutboxMessage } from '../queue/outbox.js'
 export { PermanentFailure, Postpone, RetryLater, type DeliverResult, type OutboxHandler, type OutboxRow } from '../queue/deliver.js'
-export { createFetchSqsPublisher, disabledPublisher, type QueuePublisher } from '../queue/publisher.js'
+export { createFetchSqsPublisher, disabledPublisher, type QueuePublisher, type QueueTransport } from '../queue/publisher.js'
+export { createQueueBindingPublisher, createQueueConsumer, type QueueBatch, type QueueMessage, type QueueProducer } from '../queue/cloudflare-queue.js'
 export { createSqsBatchConsumer, isSqsEvent, type SqsBatchResponse, type SqsEvent, type SqsRecord } from '../queue/sqs-batch.js'
 
 // Ops

@@ -3,7 +3,8 @@
  * opens its own connection (`pg` over `cloudflare:sockets`, via `nodejs_compat`) and closes it
  * through `ctx.waitUntil` after the response. With a `HYPERDRIVE` binding, that connection goes to
  * Hyperdrive's pool instead of straight to Postgres. Cron triggers run their tasks through the same
- * signed `POST /tasks/<name>` as every other trigger.
+ * signed `POST /tasks/<name>` as every other trigger; queue batches (Cloudflare Queues, the outbox's
+ * transport when the `OUTBOX_QUEUE` binding is there) go through the same `POST /queue/deliver`.
  */
 import type { ExecutionContext, Hono } from 'hono'
 import { ConfigError, type Env as StringEnv, type Platform, type RuntimeConfig } from '../config/runtime.js'
@@ -12,7 +13,8 @@ import type { ConnectionSource } from '../db/types.js'
 import { AppError, errorResponse } from '../errors.js'
 import type { PlatformDeps } from '../http/types.js'
 import { createLogger, type Logger } from '../logger.js'
-import { createFetchSqsPublisher, type QueuePublisher } from '../queue/publisher.js'
+import { createQueueBindingPublisher, createQueueConsumer, isQueueProducer, type QueueBatch } from '../queue/cloudflare-queue.js'
+import { createFetchSqsPublisher, disabledPublisher, type QueuePublisher } from '../queue/publisher.js'
 import { dueOnFiring, isKnownTrigger, ownTrigger } from '../tasks/triggers.js'
 import { runScheduledTask } from '../tasks/scheduled-run.js'
 
@@ -40,6 +42,18 @@ interface Built {
   signingSecret: string | undefined
 }
 
+/** Where the outbox's Cloudflare queue is (wrangler.toml's `[[queues.*]]`, written by `npm run cron:sync` from cron/queues.ts). */
+export interface WorkerQueueOptions {
+  /** The producer binding the outbox publishes with. @default "OUTBOX_QUEUE" */
+  producerBinding?: string
+  /** The dead-letter queues this Worker consumes: their messages record their rows dead. */
+  deadLetterQueues?: readonly string[]
+  /** The outbox queue consumer's `max_retries` (see `QueueConsumerOptions.maxRetries`). */
+  maxRetries?: number
+  /** Messages of one batch delivered at once. @default 5 */
+  concurrency?: number
+}
+
 export interface WorkerEntryOptions<C extends RuntimeConfig> {
   /** The app's configuration from the Worker's string bindings (the runtime's `loadRuntimeConfig`, or the app's own superset). */
   load(env: StringEnv, platform: Platform): C
@@ -47,9 +61,28 @@ export interface WorkerEntryOptions<C extends RuntimeConfig> {
   build(platform: WorkerPlatform<C>): Hono<any>
   /** The schedule registry: which tasks a firing cron runs (src/tasks/triggers.ts). */
   schedules: readonly { name: string; cron: string; timezone?: string }[]
+  queues?: WorkerQueueOptions
 }
 
-export function createWorkerEntry<C extends RuntimeConfig>({ load, build, schedules }: WorkerEntryOptions<C>) {
+/**
+ * The outbox's transport on Workers, by OUTBOX_TRANSPORT: `auto` takes the Queues binding when there
+ * is one, else SQS (signed fetch) when SQS_QUEUE_URL is set, else none (the sweep delivers).
+ */
+function workerPublisher(config: RuntimeConfig, env: WorkerEnv, binding: string, logger: Logger): QueuePublisher {
+  const producer = env[binding]
+  const transport = config.queue.transport
+  if (transport === 'cloudflare-queues' || (transport === 'auto' && producer !== undefined)) {
+    if (!isQueueProducer(producer)) {
+      throw new ConfigError([{ variable: binding, message: `OUTBOX_TRANSPORT=${transport} needs a Cloudflare Queues producer binding named ${binding} ([[queues.producers]] in wrangler.toml)` }])
+    }
+    return createQueueBindingPublisher(producer, logger)
+  }
+  if (transport === 'none') return disabledPublisher
+  return createFetchSqsPublisher(config.queue, logger)
+}
+
+export function createWorkerEntry<C extends RuntimeConfig>({ load, build, schedules, queues = {} }: WorkerEntryOptions<C>) {
+  const producerBinding = queues.producerBinding ?? 'OUTBOX_QUEUE'
   // One app per isolate and env; building it per request would re-register every route.
   const apps = new WeakMap<object, Built>()
   const appFor = (env: WorkerEnv): Built => {
@@ -66,7 +99,7 @@ export function createWorkerEntry<C extends RuntimeConfig>({ load, build, schedu
       connections: createConnectionSource(config.db, connectionString, logger),
       clientIp: (c) => c.req.header('cf-connecting-ip'),
       defer: (c, work) => c.executionCtx.waitUntil(work),
-      publisher: createFetchSqsPublisher(config.queue, logger),
+      publisher: workerPublisher(config, env, producerBinding, logger),
     })
     const entry = { app, logger, signingSecret: config.tasks.signingSecret }
     apps.set(env, entry)
@@ -99,6 +132,17 @@ export function createWorkerEntry<C extends RuntimeConfig>({ load, build, schedu
       for (const name of names) {
         ctx.waitUntil(runScheduledTask((request) => app.fetch(request, env, ctx), { name, scheduledAt, secret: signingSecret, trigger: 'cron' }, logger, { cron: event.cron }))
       }
+    },
+
+    /**
+     * A Cloudflare Queues batch: each message to the signed `POST /queue/deliver` via `app.fetch`
+     * (src/queue/cloudflare-queue.ts), at most `concurrency` at once; returns when every message
+     * has its fate, so the invocation holds no connection afterwards.
+     */
+    async queue(batch: QueueBatch, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+      const { app, logger, signingSecret } = appFor(env)
+      const consume = createQueueConsumer({ fetch: (request) => app.fetch(request, env, ctx), signingSecret, logger, deadLetterQueues: queues.deadLetterQueues ?? [], maxRetries: queues.maxRetries, concurrency: queues.concurrency })
+      await consume(batch)
     },
   }
 }

@@ -59,7 +59,7 @@ describe('the Lambda artifacts under serverless-offline', () => {
   it('reports the unresolved queue URL as a disabled queue, not as a failure', async () => {
     const ready = await call('/readyz', { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } })
     expect(ready.status).toBe(200)
-    expect(ready.json.queue).toEqual({ enabled: false, reason: expect.stringMatching(/^SQS_QUEUE_URL is not an http\(s\) URL \(got "\[object Object\]"\): queue disabled/) })
+    expect(ready.json.queue).toEqual({ enabled: false, transport: 'none', reason: expect.stringMatching(/^SQS_QUEUE_URL is not an http\(s\) URL \(got "\[object Object\]"\): queue disabled/) })
     expect(offline.output()).toMatch(/"level":"warn","msg":"SQS_QUEUE_URL is not an http\(s\) URL/)
   })
 

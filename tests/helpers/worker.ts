@@ -3,12 +3,28 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Miniflare } from 'miniflare'
+import { unstable_getMiniflareWorkerOptions, type Unstable_MiniflareWorkerOptions } from 'wrangler'
 import { buildWorker, ROOT, WORKER_BUNDLE } from '../../tools/build-worker.js'
 import { driverBindings, TEST_ENV } from './app.js'
 import { TEST_SIGNING_SECRET } from './tasks.js'
 
+type QueueOptions = Partial<Pick<Unstable_MiniflareWorkerOptions['workerOptions'], 'queueProducers' | 'queueConsumers'>>
+
+/**
+ * The queues of a wrangler.toml as `wrangler dev` hands them to Miniflare (wrangler's own reader),
+ * with `consumers` overriding settings per queue (e.g. fewer retries in a test).
+ */
+export function wranglerQueues(configPath = path.join(ROOT, 'wrangler.toml'), consumers: Record<string, { maxRetries?: number; retryDelay?: number; maxBatchTimeout?: number }> = {}): QueueOptions {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath)
+  const fromFile = (workerOptions.queueConsumers ?? {}) as Record<string, object>
+  return {
+    queueProducers: workerOptions.queueProducers,
+    queueConsumers: Object.fromEntries(Object.entries(fromFile).map(([queue, settings]) => [queue, { ...settings, ...consumers[queue] }])),
+  }
+}
+
 /** The real Worker bundle (built as `wrangler deploy` builds it) in workerd, with test defaults (and TEST_DB_DRIVER's driver) plus `bindings`. */
-export async function startWorker(bindings: Record<string, string>, extra: { hyperdrives?: Record<string, string> } = {}): Promise<Miniflare> {
+export async function startWorker(bindings: Record<string, string>, extra: { hyperdrives?: Record<string, string> } & QueueOptions = {}): Promise<Miniflare> {
   buildWorker()
   const mf = new Miniflare({
     ...extra,

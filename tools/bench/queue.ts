@@ -1,11 +1,14 @@
 /**
  * `npm run bench:queue`: webhook events from commit to verified receipt, in one run:
- * - queue: events committed with their outbox rows → SQS (fauxqs, loopback) → the SQS consumer
+ * - SQS: events committed with their outbox rows → SQS (fauxqs, loopback) → the SQS consumer
  *   handler → signed POST /queue/deliver on lowtide's Node server → signed webhook → receiver;
+ * - Cloudflare Queues: the same, published with the Worker's `OUTBOX_QUEUE` binding (Miniflare's
+ *   local Queues, wrangler.toml's settings read by wrangler) → the Worker's own queue() in workerd →
+ *   POST /queue/deliver through app.fetch (a connection per message, as on Workers without Hyperdrive);
  * - direct (baseline): the same events committed, then POSTed to the receiver at once by the
  *   committing process (what an app without a queue does), same concurrency.
  * The receiver verifies every signature (standardwebhooks) and timestamps receipt. Prints events/s,
- * p50/p99 commit→receipt latency for each, and `ratio: <queue events/s ÷ direct events/s>`.
+ * p50/p99 commit→receipt latency for each, and each queue's events/s ÷ direct events/s.
  * Options: --events 2000 --concurrency 10
  */
 import http from 'node:http'
@@ -24,6 +27,12 @@ import { startLocalQueue } from '../lib/local-queue.js'
 import { migrateDatabase } from '../lib/migrations.js'
 import { startSqsPoller } from '../lib/sqs-poller.js'
 import { setUpBenchDatabase } from './database.js'
+import { Miniflare } from 'miniflare'
+import { unstable_getMiniflareWorkerOptions } from 'wrangler'
+import { cloudflareOutboxQueue } from '../../cron/queues.js'
+import { createQueueBindingPublisher, type QueueProducer } from '../../src/queue/cloudflare-queue.js'
+import type { QueuePublisher } from '../../src/queue/publisher.js'
+import { buildWorker, ROOT, WORKER_BUNDLE } from '../build-worker.js'
 
 const { values: opts } = parseArgs({ options: { events: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '10' } } })
 const N = Number(opts.events)
@@ -70,7 +79,7 @@ try {
   const publisher = createSqsPublisher(config.queue, logger)
 
   /** Commits `n` events in batches of 100 (one transaction each) and returns commit times by delivery id. */
-  const commit = async (n: number, outbox?: Outbox): Promise<Map<string, number>> => {
+  const commit = async (n: number, outbox?: Outbox, via: QueuePublisher = publisher): Promise<Map<string, number>> => {
     const committed = new Map<string, number>()
     for (let i = 0; i < n; i += 100) {
       await db.query('BEGIN')
@@ -78,7 +87,7 @@ try {
       await db.query('COMMIT')
       const at = performance.timeOrigin + performance.now()
       for (const id of ids) committed.set(`msg_${id.replace(/-/g, '')}`, at)
-      if (outbox) await outbox.flush(publisher) // what the request does after commit
+      if (outbox) await outbox.flush(via) // what the request does after commit
     }
     return committed
   }
@@ -88,11 +97,11 @@ try {
     const last = Math.max(...[...committed.keys()].map((id) => receipts.get(id) ?? NaN))
     const rate = committed.size / ((last - started) / 1000)
     const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(1)
-    console.log(`  ${name.padEnd(34)} ${rate.toFixed(0).padStart(6)} events/s   p50 ${pct(0.5).padStart(7)} ms   p99 ${pct(0.99).padStart(7)} ms`)
+    console.log(`  ${name.padEnd(38)} ${rate.toFixed(0).padStart(6)} events/s   p50 ${pct(0.5).padStart(7)} ms   p99 ${pct(0.99).padStart(7)} ms`)
     return rate
   }
   const waitAll = async (committed: Map<string, number>) => {
-    for (let i = 0; i < 6000 && [...committed.keys()].some((id) => !receipts.has(id)); i++) await new Promise((r) => setTimeout(r, 10))
+    for (let i = 0; i < 12_000 && [...committed.keys()].some((id) => !receipts.has(id)); i++) await new Promise((r) => setTimeout(r, 10))
   }
 
   console.log(`bench:queue  ${N} webhook events per side, consumer concurrency ${concurrency}, fauxqs + embedded Postgres on loopback`)
@@ -103,6 +112,26 @@ try {
   await waitAll(viaQueue)
   await poller.stop()
   const queueRate = summarise('outbox → SQS → consumer → webhook', viaQueue, startedQ)
+
+  // Cloudflare Queues path: the Worker bundle in workerd, its queues as wrangler.toml declares them.
+  buildWorker()
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(`${ROOT}wrangler.toml`)
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: WORKER_BUNDLE,
+    compatibilityDate: '2026-04-20',
+    compatibilityFlags: ['nodejs_compat'],
+    queueProducers: workerOptions.queueProducers,
+    queueConsumers: workerOptions.queueConsumers,
+    bindings: { DATABASE_URL: database.url, TASK_SIGNING_SECRET: SECRET, WEBHOOK_ALLOW_HOSTS: '127.0.0.1', LOG_LEVEL: 'error', RATE_LIMIT_API: 'off' },
+  })
+  await mf.ready
+  const binding = createQueueBindingPublisher((await mf.getQueueProducer(cloudflareOutboxQueue.binding)) as unknown as QueueProducer, logger)
+  const startedC = performance.timeOrigin + performance.now()
+  const viaCloudflare = await commit(N, new Outbox(), binding)
+  await waitAll(viaCloudflare)
+  await mf.dispose()
+  const cloudflareRate = summarise('outbox → CF Queues → Worker → webhook', viaCloudflare, startedC)
 
   // Direct path: commit, then POST at once from the committing process.
   const webhook = new Webhook(whSecret)
@@ -122,9 +151,9 @@ try {
   )
   const directRate = summarise('direct POST after commit (baseline)', direct, startedD)
   await marks.end()
-  const lost = [...viaQueue.keys()].filter((id) => !receipts.has(id)).length
-  console.log(`\nqueue side: ${N - lost}/${N} received, ${invalid} invalid signatures`)
-  console.log(`ratio: ${(queueRate / directRate).toFixed(2)}  (queue events/s ÷ direct events/s: the price of durability and retries)`)
+  const lost = (m: Map<string, number>) => [...m.keys()].filter((id) => !receipts.has(id)).length
+  console.log(`\nSQS: ${N - lost(viaQueue)}/${N} received; Cloudflare Queues: ${N - lost(viaCloudflare)}/${N} received; ${invalid} invalid signatures`)
+  console.log(`ratio SQS: ${(queueRate / directRate).toFixed(2)}, Cloudflare Queues: ${(cloudflareRate / directRate).toFixed(2)}  (queue events/s ÷ direct events/s: the price of durability and retries)`)
   await server.close()
 } finally {
   await db.end().catch(() => undefined)
