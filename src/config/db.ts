@@ -26,9 +26,14 @@ export const dbVariables = {
   DB_LEAK_WARN_MS: int({ min: 1, max: 24 * 3600_000, default: 10_000, doc: 'a connection held longer logs a leak warning with its route and acquisition stack' }),
   DB_APPLICATION_NAME: text({ default: 'lowtide', max: 63, refine: [(v) => /^[\x20-\x7e]+$/.test(v), 'must be printable ASCII'], doc: '`application_name`, so `pg_stat_activity` shows whose connection it is' }),
   DB_DRIVER: oneOf({
-    values: ['pg', 'neon-ws', 'neon-http'],
+    values: ['pg', 'postgres', 'neon-ws', 'neon-http'],
     default: 'pg',
-    doc: "`pg`; `neon-ws` (Neon's serverless driver over WebSocket, a connection per request); `neon-http` (single statements and batches over Neon's SQL-over-HTTP, transactions over `neon-ws`) — see [Deploying to Workers](#deploying-to-workers)",
+    doc: "`pg`; `postgres` (postgres.js: statements through its pool, a reserved connection only for transactions); `neon-ws` (Neon's serverless driver over WebSocket, a connection per request); `neon-http` (single statements and batches over Neon's SQL-over-HTTP, transactions over `neon-ws`) — see [Deploying to Workers](#deploying-to-workers)",
+  }),
+  DB_PREPARE: oneOf({
+    values: ['on', 'off'],
+    default: 'on',
+    doc: '`postgres` driver: statements as named prepared statements, parsed once per connection. `off` behind a pooler in transaction mode that cannot keep them (PgBouncer before 1.21 or without `max_prepared_statements`, Supavisor transaction mode) or where they pin connections (RDS Proxy)',
   }),
   NEON_HTTP_ENDPOINT: text({
     max: 500,
@@ -60,7 +65,9 @@ export interface DbConfig {
   leakWarnMs: number
   /** Shown in `pg_stat_activity.application_name`. */
   applicationName: string
-  driver: 'pg' | 'neon-ws' | 'neon-http'
+  driver: 'pg' | 'postgres' | 'neon-ws' | 'neon-http'
+  /** `postgres` driver: named prepared statements. */
+  prepare: boolean
   neon: {
     /** Where `neon-http` posts statements; Neon's own when unset. */
     httpEndpoint: string | undefined
@@ -86,6 +93,7 @@ export function dbConfig(v: Values<typeof dbVariables>, platform: Platform): DbC
     leakWarnMs: v.DB_LEAK_WARN_MS,
     applicationName: v.DB_APPLICATION_NAME,
     driver: v.DB_DRIVER,
+    prepare: v.DB_PREPARE === 'on',
     neon: { wsProxy: v.NEON_WS_PROXY, insecure: v.NEON_WS_INSECURE === '1', httpEndpoint: v.NEON_HTTP_ENDPOINT },
   }
 }

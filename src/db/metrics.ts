@@ -73,6 +73,11 @@ export class ConnectionMetrics {
     return now
   }
 
+  /** `beforeAcquire` for a source that opens a connection per request: `open` of them exist now, nothing waits. */
+  beforeOpening(open: number): number {
+    return this.beforeAcquire({ total: open, idle: 0, waiting: 0, max: Number.POSITIVE_INFINITY })
+  }
+
   /** `site` comes from `siteFor`, called before waiting, while the caller's stack is still there. */
   acquired(startedAt: number, label: string | undefined, site: Error): Checkout {
     const at = this.now()

@@ -55,9 +55,26 @@ const scheduleReadiness = route({
  * with the status an uptime check reads. `/ops`: the dashboard. Each of them checks the schedules'
  * health, and opens an incident (alerts once) for a problem nobody noticed before.
  */
+/** How long `/readyz` reuses the schedules' health it computed. */
+export const READYZ_SCHEDULES_TTL_MS = 5000
+
 export function opsRoutes(deps: OpsDeps) {
   const app = openApiApp<ScopeEnv>()
-  const watch = (db: Db, recent = false) => checkSchedules(db, deps, recent)
+  // Readiness probes come every few seconds from each load balancer node, and in bursts: the
+  // schedules' health they report is computed at most once per READYZ_SCHEDULES_TTL_MS per process
+  // (concurrent probes share one check). The database round trip of /readyz itself is never reused.
+  let lastCheck: { at: number; result: Promise<WatchResult> } | undefined
+  const watch = (db: Db, recent = false): Promise<WatchResult> => {
+    if (recent) return checkSchedules(db, deps, true)
+    const now = Date.now()
+    if (lastCheck && now - lastCheck.at < READYZ_SCHEDULES_TTL_MS) return lastCheck.result
+    const check = { at: now, result: checkSchedules(db, deps, false) }
+    check.result.catch(() => {
+      if (lastCheck === check) lastCheck = undefined
+    })
+    lastCheck = check
+    return check.result
+  }
   const sources: DashboardSources = { connections: deps.connections, applicationName: deps.config.db.applicationName, rateLimits: deps.rateLimits, panels: deps.panels, schedules: (db) => watch(db, true), transport: deps.publisher.transport }
   app.use('/readyz', opsAuth(deps))
   app.use('/readyz/*', opsAuth(deps))

@@ -41,6 +41,7 @@ const neonDriver = process.env.TEST_DB_DRIVER === 'neon-ws' || process.env.TEST_
 let neonServers: Promise<Env> | undefined
 let neonEnv: Env | undefined
 function driverEnv(): Env {
+  if (process.env.TEST_DB_DRIVER === 'postgres') return { DB_DRIVER: 'postgres' }
   if (!neonDriver) return {}
   if (!neonEnv) throw new Error(`TEST_DB_DRIVER=${neonDriver} needs its servers: await useNeonProxyIfAsked() first (tests/setup/driver.ts does)`)
   return neonEnv

@@ -7,6 +7,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { READYZ_SCHEDULES_TTL_MS } from '../../src/ops/routes.js'
 import { outboxSweep } from '../../src/tasks/outbox-sweep.js'
 import { scheduleHealth, type HealthSchedule } from '../../src/tasks/health.js'
 import type { ScheduleEntry } from '../../src/tasks/types.js'
@@ -162,13 +163,18 @@ describe('incidents: noticed by /readyz or the sweep, raised once', () => {
     for (const task of ['heartbeat', 'nightly-export', 'outbox-sweep']) expect((await runTask(t, task)).status).toBe(200)
     const ok = await readyz('/readyz/schedules')
     expect(ok).toMatchObject({ status: 200, body: { status: 'ok' } })
+    await new Promise((r) => setTimeout(r, READYZ_SCHEDULES_TTL_MS))
+    expect((await readyz()).body).toMatchObject({ status: 'ok', schedules: { status: 'ok', problems: [] } })
     expect(await incidents()).toEqual([
       { task: 'heartbeat', kind: 'missed', resolved: true },
       { task: 'nightly-export', kind: 'missed', resolved: true },
     ])
     // The heartbeat stops again (its runs gone, known for 20 minutes): a second incident, a second alert.
     await db.observer.query(`DELETE FROM task_runs WHERE task = 'heartbeat'`)
-    await readyz()
+    // /readyz reuses the health it computed for 5 s (probes come in bursts): it still says ok…
+    expect((await readyz()).body.status).toBe('ok')
+    // …while /readyz/schedules always looks again, and notices.
+    expect((await readyz('/readyz/schedules')).status).toBe(503)
     expect((await incidents()).filter((i) => i.task === 'heartbeat')).toEqual([
       { task: 'heartbeat', kind: 'missed', resolved: true },
       { task: 'heartbeat', kind: 'missed', resolved: false },

@@ -31,7 +31,7 @@ export function createPerRequestSource(
     mode: 'per-request',
     async acquire(label?: string): Promise<Lease> {
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
-      const startedAt = metrics.beforeAcquire({ total: open.size, idle: 0, waiting: 0, max: Number.POSITIVE_INFINITY })
+      const startedAt = metrics.beforeOpening(open.size)
       const site = metrics.siteFor(label)
       const client = await factory.create(clientOptions)
       let released = false

@@ -1,0 +1,241 @@
+/**
+ * `DB_DRIVER=postgres`: postgres.js (the `postgres` package) behind the same ConnectionSource.
+ *
+ * Pool mode (Node, Lambda): a statement, or a batch of independent statements, goes straight to the
+ * pool — pipelined on a pooled connection, its own implicit transaction — so a request that only runs
+ * statements never holds a connection between them. A transaction or `withClient` reserves one
+ * (`sql.reserve()`) until the scope ends, exactly like a `pg` checkout: released at the end of the
+ * request, destroyed if it is dirty.
+ *
+ * Per-request mode (Workers, where a socket may not outlive its request): each scope that needs the
+ * database gets its own one-connection instance, ended when the scope ends.
+ *
+ * Errors with a SQLSTATE go to the caller as they are (`err.code`, as with `pg`); anything else — no
+ * connection in time, the server unreachable, the socket gone — is a DbUnavailableError (503 +
+ * Retry-After).
+ */
+import type postgres from 'postgres'
+import type { Options, PendingQuery, ReservedSql, Row, Sql } from 'postgres'
+import { DbUnavailableError, sqlState } from '../errors.js'
+import { ConnectionMetrics, type Checkout } from '../metrics.js'
+import type { ConnectionSource, Lease, PgClientLike, PoolStats, QueryResult, QueryResultRow, Statement, StatementChannel } from '../types.js'
+import type { PgSourceOptions } from './pg-options.js'
+
+type Runner = Sql | ReservedSql
+type Postgres = typeof postgres
+
+let driver: Promise<Postgres> | undefined
+/** Loaded at the first statement: a deployment on `pg` never reads or compiles postgres.js. */
+const loadPostgres = (): Promise<Postgres> => (driver ??= import('postgres').then((m) => m.default))
+
+/**
+ * json and jsonb parameters as `pg` sends them: a string is already JSON (`JSON.stringify(rows)`
+ * for `$1::jsonb`) and goes as it is; anything else is stringified. postgres.js would quote the string again.
+ */
+const pgJson = { to: 114, from: [114, 3802], serialize: (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x)), parse: (x: string) => JSON.parse(x) as unknown }
+
+/** The postgres.js options a DbConfig asks for. */
+export function postgresOptions({ db }: Pick<PgSourceOptions, 'db'>, max: number): Options<{}> {
+  return {
+    max,
+    idle_timeout: db.idleTimeoutMs / 1000,
+    connect_timeout: db.connectTimeoutMs / 1000,
+    // Waiting for a pooled connection is bounded like connecting, as with `pg`.
+    queue_timeout: db.connectTimeoutMs / 1000,
+    max_lifetime: db.maxLifetimeS > 0 ? db.maxLifetimeS : null,
+    prepare: db.prepare,
+    // Idle sockets do not keep the process alive (pg's allowExitOnIdle).
+    unref_sockets: true,
+    onnotice: false,
+    types: { pgJson },
+    connection: {
+      application_name: db.applicationName,
+      ...(db.statementTimeoutMs > 0 ? { statement_timeout: db.statementTimeoutMs } : {}),
+    },
+  }
+}
+
+export function createPostgresSource(options: PgSourceOptions): ConnectionSource {
+  return options.db.mode === 'per-request' ? createPerRequestPostgres(options) : createPooledPostgres(options)
+}
+
+function createPooledPostgres({ db, connectionString, logger, name = 'postgres' }: PgSourceOptions): ConnectionSource {
+  let sql: Sql | undefined
+  let ready: Promise<Sql> | undefined
+  const pool = (): Sql | Promise<Sql> => sql ?? (ready ??= loadPostgres().then((postgres) => (sql = postgres(connectionString, postgresOptions({ db }, db.poolMax)))))
+  const metrics = new ConnectionMetrics(name, db.leakWarnMs, logger)
+  const occupancy = () => {
+    const s = sql?.stats ?? { connections: 0, opening: 0, idle: 0, waiting: 0 }
+    return { total: s.connections + s.opening, idle: s.idle, waiting: s.waiting, max: db.poolMax }
+  }
+  return {
+    name,
+    mode: 'pool',
+    statements: statementChannel(pool, db.prepare),
+    async acquire(label?: string): Promise<Lease> {
+      const state = occupancy()
+      const startedAt = metrics.beforeAcquire(state)
+      const site = metrics.siteFor(label)
+      let reserved: ReservedSql
+      try {
+        reserved = await (await pool()).reserve()
+      } catch (err) {
+        metrics.timedOut()
+        throw sqlState(err) === undefined ? unavailable(err, db.poolMax, db.connectTimeoutMs) : err
+      }
+      return new PostgresLease(new PostgresClient(reserved, db.prepare), metrics.acquired(startedAt, label, site), metrics, (destroy) => {
+        // A dirty connection (a statement cut short, a transaction left open) must not serve another request.
+        if (destroy) return destroyReserved(reserved)
+        reserved.release()
+      })
+    },
+    cancel: (client) => (client instanceof PostgresClient ? client.cancel() : Promise.resolve()),
+    stats(): PoolStats {
+      const s = occupancy()
+      return { name, mode: 'pool', ...s, utilizationPercent: Math.round(((s.total - s.idle) / s.max) * 100), ...metrics.summary() }
+    },
+    end: async () => {
+      const ending = sql ?? (await ready)
+      await ending?.end({ timeout: 5 })
+    },
+  }
+}
+
+function createPerRequestPostgres({ db, connectionString, logger, name = 'postgres' }: PgSourceOptions): ConnectionSource {
+  const metrics = new ConnectionMetrics(name, db.leakWarnMs, logger)
+  const open = new Set<Sql>()
+  let ended = false
+  return {
+    name,
+    mode: 'per-request',
+    async acquire(label?: string): Promise<Lease> {
+      if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
+      const [startedAt, site] = [metrics.beforeOpening(open.size), metrics.siteFor(label)]
+      // It connects at its first statement; a database that is down fails that statement with a 503.
+      const postgres = await loadPostgres()
+      const sql = postgres(connectionString, { ...postgresOptions({ db }, 1), idle_timeout: null, max_lifetime: null })
+      open.add(sql)
+      const client = new PostgresClient(sql, db.prepare)
+      return new PostgresLease(client, metrics.acquired(startedAt, label, site), metrics, async () => {
+        open.delete(sql)
+        await sql.end({ timeout: 0 }).catch(() => undefined)
+      })
+    },
+    cancel: (client) => (client instanceof PostgresClient ? client.cancel() : Promise.resolve()),
+    stats(): PoolStats {
+      return { name, mode: 'per-request', total: open.size, idle: 0, waiting: 0, max: 0, utilizationPercent: 0, ...metrics.summary() }
+    },
+    async end() {
+      ended = true
+      await Promise.all([...open].map((sql) => sql.end({ timeout: 0 }).catch(() => undefined)))
+    },
+  }
+}
+
+/** Statements without a reserved connection: postgres.js picks a pooled one for each (or pipelines). */
+function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean): StatementChannel {
+  return {
+    async query<R extends QueryResultRow>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal) {
+      const sql = await pool()
+      try {
+        return asQueryResult<R>(await sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare }).signal(signal))
+      } catch (err) {
+        throw mapped(err)
+      }
+    },
+    async batch(statements: readonly Statement[], signal: AbortSignal) {
+      const sql = await pool()
+      try {
+        const queries = statements.map(({ text, params }) => sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare }).signal(signal))
+        const results = (await sql.batch(queries)) as unknown as postgres.RowList<Row[]>[]
+        return results.map((r) => asQueryResult(r))
+      } catch (err) {
+        throw mapped(err)
+      }
+    },
+  }
+}
+
+/** A connection of the scope's own: what the transaction code and `withClient` run statements on. */
+export class PostgresClient implements PgClientLike {
+  private running: PendingQuery<Row[]> | undefined
+  constructor(
+    private readonly sql: Runner,
+    private readonly prepare: boolean,
+  ) {}
+
+  async query<R extends QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    const pending = this.sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare: this.prepare })
+    this.running = pending
+    try {
+      return asQueryResult<R>(await pending)
+    } catch (err) {
+      throw mapped(err)
+    } finally {
+      if (this.running === pending) this.running = undefined
+    }
+  }
+
+  /** Cancels the statement running now, if any (PostgreSQL's cancel request on its own socket). */
+  cancel(): Promise<void> {
+    return this.running?.cancel().catch(() => undefined) ?? Promise.resolve()
+  }
+}
+
+class PostgresLease implements Lease {
+  private released = false
+  constructor(
+    readonly client: PostgresClient,
+    private readonly checkout: Checkout,
+    private readonly metrics: ConnectionMetrics,
+    private readonly giveBack: (destroy: boolean) => void | Promise<void>,
+  ) {}
+
+  release(destroy = false): void | Promise<void> {
+    if (this.released) return
+    this.released = true
+    this.metrics.released(this.checkout)
+    return this.giveBack(destroy)
+  }
+}
+
+/** Closes a reserved connection instead of pooling it: postgres.js has no "destroy on release", so the session is terminated from inside. */
+function destroyReserved(reserved: ReservedSql): Promise<void> {
+  return reserved
+    .unsafe('SELECT pg_terminate_backend(pg_backend_pid())')
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+    .finally(() => reserved.release())
+}
+
+/** The same shape `pg` returns, so repositories cannot tell the drivers apart. */
+function asQueryResult<R extends QueryResultRow>(result: postgres.RowList<Row[]>): QueryResult<R> {
+  return {
+    command: result.command,
+    rowCount: result.count ?? result.length,
+    oid: 0,
+    fields: (result.columns ?? []).map((c) => ({ name: c.name, tableID: c.table, columnID: c.number, dataTypeID: c.type, dataTypeSize: -1, dataTypeModifier: -1, format: 'text' as const })),
+    rows: Array.from(result) as R[],
+  }
+}
+
+/** postgres.js's codes for "no usable connection" (its own, and the socket's). */
+const UNAVAILABLE = new Set(['CONNECT_TIMEOUT', 'QUEUE_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
+
+/** A Postgres error (a SQLSTATE) or a programming error as it is; a failure to reach or keep the server becomes a 503. */
+function mapped(err: unknown): unknown {
+  if (sqlState(err) !== undefined) return err
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && UNAVAILABLE.has(code) ? unavailable(err, Number.POSITIVE_INFINITY, 0) : err
+}
+
+function unavailable(err: unknown, poolMax: number, connectTimeoutMs: number): DbUnavailableError {
+  const code = (err as { code?: unknown } | null)?.code
+  if (code === 'QUEUE_TIMEOUT') {
+    return new DbUnavailableError('pool_exhausted', `no database connection free within ${connectTimeoutMs} ms (pool max ${poolMax})`, Math.max(1, Math.ceil(connectTimeoutMs / 1000)), { cause: err })
+  }
+  const lost = code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DESTROYED' || code === 'CONNECTION_ENDED'
+  return new DbUnavailableError(lost ? 'connection_lost' : 'connect_failed', `${lost ? 'the database connection was lost' : 'could not connect to the database'}: ${(err as Error).message}`, 1, { cause: err })
+}
