@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import pg from 'pg'
+import { announce, authSql, bearer, userSql } from './bare-statements.js'
 
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
@@ -19,15 +20,9 @@ const pool = new pg.Pool({
   application_name: process.env.DB_APPLICATION_NAME ?? 'bench-bare',
 })
 
-// The statements lowtide runs for this route (src/domain/accounts/repo.ts), verbatim in effect.
-const authSql = `WITH k AS (SELECT id, user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
-  touch AS (UPDATE api_keys SET last_used_at = now() WHERE id = (SELECT id FROM k) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))
-  SELECT u.id, u.email, u.role, u.email_verified_at IS NOT NULL AS "emailVerified", k.id AS "apiKeyId" FROM k JOIN users u ON u.id = k.user_id`
-const userSql = `SELECT id, email, name, role, email_verified_at IS NOT NULL AS "emailVerified", to_json(created_at)#>>'{}' AS "createdAt" FROM users WHERE id = $1`
-
 const app = new Hono()
 app.get('/v1/users/:id', async (c) => {
-  const key = /^Bearer (\S+)$/.exec(c.req.header('authorization') ?? '')?.[1]
+  const key = bearer(c.req.header('authorization'))
   const viewer = key ? (await pool.query(authSql, [createHash('sha256').update(key).digest()])).rows[0] : undefined
   if (!viewer) return c.json({ error: { code: 'invalid_api_key', message: 'unknown key' } }, 401)
   const id = c.req.param('id')
@@ -35,6 +30,5 @@ app.get('/v1/users/:id', async (c) => {
   return rows[0] ? c.json(rows[0]) : c.json({ error: { code: 'not_found', message: 'user not found' } }, 404)
 })
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => {
-  console.log(JSON.stringify({ port: (server.address() as AddressInfo).port }))
+  announce((server.address() as AddressInfo).port, (done) => server.close(() => void pool.end().then(done)))
 })
-process.on('SIGTERM', () => server.close(() => void pool.end().then(() => process.exit(0))))

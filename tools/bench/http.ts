@@ -1,11 +1,14 @@
 /**
- * `npm run bench:http`: lowtide's app against a bare Hono + pg.Pool app, same statements
- * (GET /v1/users/:id with an API key: key lookup, then the user), same pool size, same Postgres,
- * in alternating rounds. Prints req/s, p99 and
- * server CPU time per request (and its user-time part) for each side, the connections each side opened, and
- *   ratio: <bare CPU per request ÷ lowtide CPU per request>   (target ≥ 0.95)
- * CPU per request (from /proc, best of the rounds) is the steady number on a shared machine;
- * wall-clock req/s swings far more.
+ * `npm run bench:http`: lowtide against the stacks a user would pick instead, same route
+ * (GET /v1/users/:id with an API key: key lookup, then the user), same two statements, same pool
+ * size, same Postgres, in rounds whose order rotates:
+ *   bare Hono + pg.Pool · bare Hono + postgres.js · Hono + Drizzle ORM over pg.Pool ·
+ *   lowtide on pg · lowtide on postgres.js (DB_DRIVER=postgres)
+ * Prints req/s, p99 and server CPU time per request (and its user-time part) for each, the
+ * connections each opened, each one's CPU per request relative to lowtide on pg, and the targets:
+ *   bare Hono + pg ÷ lowtide on postgres.js ≥ 1.0, bare Hono + postgres.js ÷ lowtide on postgres.js ≥ 0.95
+ * (CPU per request, best of rounds, and the median of the per-round ratios). CPU per request (from
+ * /proc) is the steady number on a shared machine; wall-clock req/s swings far more.
  *
  * Each round sends a fixed number of requests and waits for every answer, so no request is cut off
  * mid-flight (a cut-off request cancels its statement and closes that connection, by design).
@@ -37,7 +40,7 @@ const connections = Number(opts.connections)
 const poolMax = opts.pool!
 
 interface Side {
-  name: 'bare' | 'lowtide'
+  name: string
   appName: string
   server: ServerProcess
   runs: { rps: number; p99: number; cpuPerReqUs: number; userPerReqUs: number; newConnections: number; errors: number }[]
@@ -61,11 +64,19 @@ try {
   const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
   // One folder per side: Node writes a profile per thread (tsx's loader runs in its own).
   const profileArgs = (name: string) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}/${name}`] : [])
+  const side = async (name: string, appName: string, script: string, extra: Record<string, string> = {}): Promise<Side> => ({
+    name,
+    appName,
+    server: await startServerProcess(here(script), { ...env(appName), ...extra }, profileArgs(appName)),
+    runs: [],
+  })
   const sides: Side[] = [
-    { name: 'bare', appName: 'bench-bare', server: await startServerProcess(here('./bare-server.ts'), env('bench-bare'), profileArgs('bare')), runs: [] },
-    { name: 'lowtide', appName: 'bench-lowtide', server: await startServerProcess(here('../lib/node-server-main.ts'), env('bench-lowtide'), profileArgs('lowtide')), runs: [] },
+    await side('bare Hono + pg', 'bench-bare', './bare-server.ts'),
+    await side('bare Hono + postgres.js', 'bench-bare-postgres', './bare-postgres-server.ts'),
+    await side('Hono + Drizzle (pg)', 'bench-drizzle', './drizzle-server.ts'),
+    await side('lowtide on pg', 'bench-lowtide', '../lib/node-server-main.ts'),
+    await side('lowtide on postgres.js', 'bench-lowtide-postgres', '../lib/node-server-main.ts', { DB_DRIVER: 'postgres' }),
   ]
-
   const load = (side: Side, amount: number) =>
     // sampleInt: autocannon notices the last answer at its next sample tick; the default 1 s tick
     // would pad every round with up to a second of idle time.
@@ -75,7 +86,8 @@ try {
   for (const side of sides) await load(side, 5000) // warm-up: JIT, pool filled
 
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? sides : [...sides].reverse()
+    // Each round starts one further along, so no side always runs first (or right after the same neighbour).
+    const order = sides.map((_, i) => sides[(i + round) % sides.length]!)
     for (const side of order) {
       const since = (await observer.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0]!.now
       const cpuBefore = cpuTimesMs(side.server.pid)
@@ -101,7 +113,7 @@ try {
       })
       const last = side.runs.at(-1)!
       console.log(
-        `  round ${round + 1}  ${side.name.padEnd(8)} ${last.rps.toFixed(0).padStart(6)} req/s  p99 ${String(last.p99).padStart(4)} ms  cpu/req ${last.cpuPerReqUs.toFixed(1).padStart(6)} µs (user ${last.userPerReqUs.toFixed(1).padStart(6)})  new conns ${last.newConnections}  errors ${last.errors}`,
+        `  round ${round + 1}  ${side.name.padEnd(24)} ${last.rps.toFixed(0).padStart(6)} req/s  p99 ${String(last.p99).padStart(4)} ms  cpu/req ${last.cpuPerReqUs.toFixed(1).padStart(6)} µs (user ${last.userPerReqUs.toFixed(1).padStart(6)})  new conns ${last.newConnections}  errors ${last.errors}`,
       )
     }
   }
@@ -113,18 +125,27 @@ try {
     newConnections: s.runs.reduce((n, r) => n + r.newConnections, 0),
     errors: s.runs.reduce((n, r) => n + r.errors, 0),
   })
-  const [bare, lowtide] = sides.map(best) as [ReturnType<typeof best>, ReturnType<typeof best>]
-  console.log('\nbest of rounds        req/s     p99    CPU/request   new connections (all rounds)   errors')
-  for (const [name, b] of [['bare Hono + pg.Pool', bare], ['lowtide', lowtide]] as const) {
-    console.log(`  ${name.padEnd(20)} ${b.rps.toFixed(0).padStart(6)}  ${String(b.p99).padStart(4)} ms  ${b.cpu.toFixed(1).padStart(7)} µs   ${String(b.newConnections).padStart(3)}   ${String(b.errors).padStart(20)}`)
-  }
-  const ratio = bare.cpu / lowtide.cpu
-  // Each round's two runs sit next to each other in time, so their ratio shares that moment's noise;
+  const bests = sides.map(best)
+  const byName = (name: string) => sides.findIndex((x) => x.name === name)
+  const reference = bests[byName('lowtide on pg')]!.cpu
+  console.log(`\nbest of rounds              req/s     p99    CPU/request   vs lowtide on pg   new connections (all rounds)   errors`)
+  sides.forEach((side, i) => {
+    const b = bests[i]!
+    console.log(`  ${side.name.padEnd(24)} ${b.rps.toFixed(0).padStart(6)}  ${String(b.p99).padStart(4)} ms  ${b.cpu.toFixed(1).padStart(7)} µs   ${(b.cpu / reference).toFixed(2).padStart(8)}×   ${String(b.newConnections).padStart(12)}   ${String(b.errors).padStart(20)}`)
+  })
+  // Each round's runs sit next to each other in time, so their ratio shares that moment's noise;
   // the median of those is a second, drift-resistant view of the same comparison.
-  const paired = sides[0]!.runs.map((b, i) => b.cpuPerReqUs / sides[1]!.runs[i]!.cpuPerReqUs).sort((a, b) => a - b)
-  const median = paired[Math.floor(paired.length / 2)]!
-  console.log(`\nper-round ratios: ${paired.map((r) => r.toFixed(3)).join(' ')}  (median ${median.toFixed(3)})`)
-  console.log(`ratio: ${ratio.toFixed(3)}  (bare CPU per request ÷ lowtide CPU per request, best of rounds; target ≥ 0.95 → ${ratio >= 0.95 ? 'met' : 'NOT met'})`)
+  const target = (baseline: string, subject: string, goal: number) => {
+    const [bi, si] = [byName(baseline), byName(subject)]
+    const ratio = bests[bi]!.cpu / bests[si]!.cpu
+    const paired = sides[bi]!.runs.map((r, i) => r.cpuPerReqUs / sides[si]!.runs[i]!.cpuPerReqUs).sort((a, b) => a - b)
+    const median = paired[Math.floor(paired.length / 2)]!
+    console.log(`ratio: ${baseline} ÷ ${subject} = ${ratio.toFixed(3)} best, ${median.toFixed(3)} median of rounds (${paired.map((r) => r.toFixed(3)).join(' ')}); target ≥ ${goal} → ${ratio >= goal ? 'met' : 'NOT met'}`)
+  }
+  console.log('')
+  target('bare Hono + pg', 'lowtide on postgres.js', 1.0)
+  target('bare Hono + postgres.js', 'lowtide on postgres.js', 0.95)
+  target('bare Hono + pg', 'lowtide on pg', 0.95)
 
   await observer.end()
   await Promise.all(sides.map((s) => s.server.stop()))

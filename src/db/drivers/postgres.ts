@@ -134,26 +134,55 @@ function createPerRequestPostgres({ db, connectionString, logger, name = 'postgr
 
 /** Statements without a reserved connection: postgres.js picks a pooled one for each (or pipelines). */
 function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean): StatementChannel {
+  const run = async <R extends QueryResultRow>(pending: PendingQuery<Row[]>, signal: AbortSignal) => {
+    const untrack = track(signal, pending)
+    try {
+      return asQueryResult<R>(await pending)
+    } catch (err) {
+      throw mapped(err)
+    } finally {
+      untrack()
+    }
+  }
   return {
     async query<R extends QueryResultRow>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal) {
       const sql = await pool()
-      try {
-        return asQueryResult<R>(await sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare }).signal(signal))
-      } catch (err) {
-        throw mapped(err)
-      }
+      return run<R>(sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare }), signal)
     },
     async batch(statements: readonly Statement[], signal: AbortSignal) {
       const sql = await pool()
+      const queries = statements.map(({ text, params }) => sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare }))
+      const untrack = queries.map((q) => track(signal, q))
       try {
-        const queries = statements.map(({ text, params }) => sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare }).signal(signal))
         const results = (await sql.batch(queries)) as unknown as postgres.RowList<Row[]>[]
         return results.map((r) => asQueryResult(r))
       } catch (err) {
         throw mapped(err)
+      } finally {
+        for (const done of untrack) done()
       }
     },
   }
+}
+
+/**
+ * The statements a scope's signal would cancel. One abort listener per scope (not one per
+ * statement, which costs an EventTarget round trip on every query of every request).
+ */
+const running = new WeakMap<AbortSignal, Set<PendingQuery<Row[]>>>()
+function track(signal: AbortSignal, pending: PendingQuery<Row[]>): () => void {
+  if (signal.aborted) void pending.cancel().catch(() => undefined)
+  let set = running.get(signal)
+  if (!set) {
+    const queries = new Set<PendingQuery<Row[]>>()
+    running.set(signal, queries)
+    signal.addEventListener('abort', () => {
+      for (const q of queries) void q.cancel().catch(() => undefined)
+    }, { once: true })
+    set = queries
+  }
+  set.add(pending)
+  return () => set.delete(pending)
 }
 
 /** A connection of the scope's own: what the transaction code and `withClient` run statements on. */
@@ -210,14 +239,29 @@ function destroyReserved(reserved: ReservedSql): Promise<void> {
     .finally(() => reserved.release())
 }
 
-/** The same shape `pg` returns, so repositories cannot tell the drivers apart. */
+/**
+ * The same shape `pg` returns, so repositories cannot tell the drivers apart. `fields` is built
+ * only if someone reads it (almost nothing does), instead of for every statement.
+ */
 function asQueryResult<R extends QueryResultRow>(result: postgres.RowList<Row[]>): QueryResult<R> {
-  return {
-    command: result.command,
-    rowCount: result.count ?? result.length,
-    oid: 0,
-    fields: (result.columns ?? []).map((c) => ({ name: c.name, tableID: c.table, columnID: c.number, dataTypeID: c.type, dataTypeSize: -1, dataTypeModifier: -1, format: 'text' as const })),
-    rows: Array.from(result) as R[],
+  return new PostgresResult<R>(result)
+}
+
+class PostgresResult<R extends QueryResultRow> implements QueryResult<R> {
+  readonly command: string
+  readonly rowCount: number
+  readonly oid = 0
+  readonly rows: R[]
+  private readonly columns: postgres.ColumnList<string>
+  constructor(result: postgres.RowList<Row[]>) {
+    this.command = result.command
+    this.rowCount = result.count ?? result.length
+    this.rows = Array.from(result) as R[]
+    this.columns = result.columns ?? []
+  }
+
+  get fields(): QueryResult<R>['fields'] {
+    return this.columns.map((c) => ({ name: c.name, tableID: c.table, columnID: c.number, dataTypeID: c.type, dataTypeSize: -1, dataTypeModifier: -1, format: 'text' as const }))
   }
 }
 
