@@ -7,18 +7,9 @@ import type { AddressInfo } from 'node:net'
 import { createHash } from 'node:crypto'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import pg from 'pg'
-import { announce, authSql, bearer, userSql } from './bare-statements.js'
+import { announce, benchPool, authSql, bearer, userSql } from './bare-statements.js'
 
-const pool = new pg.Pool({
-  connectionString: process.env.DATABASE_URL,
-  max: Number(process.env.DB_POOL_MAX ?? 5),
-  idleTimeoutMillis: Number(process.env.DB_IDLE_TIMEOUT_MS ?? 10_000),
-  // The same bound lowtide's pool has (DB_CONNECT_TIMEOUT_MS): without it an exhausted pool makes
-  // callers wait forever, which no production app should ship; it costs a timer per queued checkout.
-  connectionTimeoutMillis: Number(process.env.DB_CONNECT_TIMEOUT_MS ?? 2000),
-  application_name: process.env.DB_APPLICATION_NAME ?? 'bench-bare',
-})
+const pool = benchPool('bench-bare')
 
 const app = new Hono()
 app.get('/v1/users/:id', async (c) => {

@@ -11,8 +11,7 @@ import { eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { Hono } from 'hono'
-import pg from 'pg'
-import { announce, bearer } from './bare-statements.js'
+import { announce, benchPool, bearer } from './bare-statements.js'
 
 const users = pgTable('users', {
   id: uuid('id').primaryKey(),
@@ -23,13 +22,7 @@ const users = pgTable('users', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
 })
 
-const pool = new pg.Pool({
-  connectionString: process.env.DATABASE_URL,
-  max: Number(process.env.DB_POOL_MAX ?? 5),
-  idleTimeoutMillis: Number(process.env.DB_IDLE_TIMEOUT_MS ?? 10_000),
-  connectionTimeoutMillis: Number(process.env.DB_CONNECT_TIMEOUT_MS ?? 2000),
-  application_name: process.env.DB_APPLICATION_NAME ?? 'bench-drizzle',
-})
+const pool = benchPool('bench-drizzle')
 const db = drizzle(pool)
 
 const app = new Hono()
