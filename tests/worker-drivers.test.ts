@@ -1,6 +1,7 @@
-/** The Worker's other ways to Postgres, in workerd: a Hyperdrive binding, and Neon's driver over WebSocket and over HTTP. */
+/** The Worker's other ways to Postgres, in workerd: a Hyperdrive binding, Neon's driver over WebSocket and over HTTP, and postgres.js. */
 import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TEST_OPS_TOKEN } from './helpers/app.js'
 import { freshDatabase, uniqueAppName, waitFor, type TestDatabase } from './helpers/db.js'
 import { startNeonHttpServer, type NeonHttpServer } from '../tools/lib/neon-http-server.js'
 import { startNeonProxy, type NeonProxy } from '../tools/lib/neon-proxy.js'
@@ -46,6 +47,15 @@ describe('Worker database drivers', () => {
     const mf = await startWorker({ DB_APPLICATION_NAME: appName }, { hyperdrives: { HYPERDRIVE: db.url } })
     workers.push(mf)
     await exercise(mf, appName)
+  }, 60_000)
+
+  it('runs DB_DRIVER=postgres (postgres.js over cloudflare:sockets) inside workerd, a connection per request, leaving 0', async () => {
+    const appName = uniqueAppName('postgres-js')
+    const mf = await startWorker({ DATABASE_URL: db.url, DB_APPLICATION_NAME: appName, DB_DRIVER: 'postgres', OPS_TOKEN: TEST_OPS_TOKEN })
+    workers.push(mf)
+    await exercise(mf, appName)
+    const ready = (await (await mf.dispatchFetch('http://localhost/readyz', { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } })).json()) as { pools: { name: string; mode: string }[] }
+    expect(ready.pools).toMatchObject([{ name: 'postgres', mode: 'per-request' }])
   }, 60_000)
 
   it('runs DB_DRIVER=neon-ws inside workerd through the WebSocket proxy', async () => {

@@ -144,10 +144,13 @@ function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean): Sta
       untrack()
     }
   }
+  const options = { prepare }
   return {
-    async query<R extends QueryResultRow>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal) {
-      const sql = await pool()
-      return run<R>(sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare }), signal)
+    // Not `async`: once the pool exists (every statement but the first), no extra promise in between.
+    query<R extends QueryResultRow>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal): Promise<QueryResult<R>> {
+      const sql = pool()
+      if (sql instanceof Promise) return sql.then((loaded) => run<R>(loaded.unsafe<Row[]>(text, (params ?? []) as never[], options), signal))
+      return run<R>(sql.unsafe<Row[]>(text, (params ?? []) as never[], options), signal)
     },
     async batch(statements: readonly Statement[], signal: AbortSignal) {
       const sql = await pool()
