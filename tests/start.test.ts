@@ -10,7 +10,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import pg from 'pg'
 import { freePort } from '../tools/lib/free-port.js'
+import { freshDatabase } from './helpers/db.js'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-start-test-'))
@@ -104,6 +106,34 @@ describe('npm start', () => {
     expect(JSON.parse(task.stdout)).toMatchObject({ http: 200, task: 'ledger-cleanup' })
     const pid = postmasterPid()
     expect(alive(pid)).toBe(true)
+
+    // A second npm start on the same data directory says why it cannot start and how to, in one line.
+    const { DATABASE_URL: _d, ...plain } = process.env
+    const clash = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/start.ts'], { cwd: root, env: { ...plain, LOWTIDE_DATA_DIR: dataDir, PORT: String(await freePort()), LOG_LEVEL: 'warn' } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    )
+    expect(clash.code).toBe(1)
+    const said = clash.stderr.split('\n').filter((line) => line.startsWith('lowtide could not start'))
+    expect(said).toEqual([expect.stringMatching(new RegExp(`^lowtide could not start: the data directory ${dataDir} is in use by another npm start \\(pid ${first.child.pid}, serving ${first.url}\\)\\. Stop that one \\(Ctrl-C\\), or give this one its own: LOWTIDE_DATA_DIR=`))])
+    expect(clash.stderr).not.toMatch(/^undefined$/m)
+    // …and leaves the running one's state (npm run task, npm run monitor) alone.
+    const kept = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { serverUrl: string; url: string }
+    expect(kept.serverUrl).toBe(first.url)
+    // The database a user keeps flushes to disk; the tests' throwaway one does not (speed).
+    const settings = async (url: string) => {
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      try {
+        return (await client.query<{ fsync: string }>('SHOW fsync')).rows[0]!.fsync
+      } finally {
+        await client.end()
+      }
+    }
+    expect(await settings(kept.url)).toBe('on')
+    const throwaway = await freshDatabase()
+    expect((await throwaway.observer.query<{ fsync: string }>('SHOW fsync')).rows[0]!.fsync).toBe('off')
+    await throwaway.drop()
 
     expect(await stop(first.child)).toBe(0)
     expect(alive(pid)).toBe(false) // Postgres stopped with it: no orphan

@@ -9,10 +9,10 @@ import { exitOnSignals, startNodeServer } from '../functions/node.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { randomToken } from '../src/crypto.js'
 import { createLogger } from '../src/logger.js'
-import { defaultDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres.js'
+import { defaultDataDir, postmasterRunning, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres.js'
 import { seedDemoData } from './lib/demo-data.js'
 import { startLocalQueue } from './lib/local-queue.js'
-import { clearStartState, startStateFile, writeStartState } from './lib/start-state.js'
+import { clearStartState, readStartState, startStateFile, writeStartState } from './lib/start-state.js'
 import { migrateDatabase } from './lib/migrations.js'
 
 async function main() {
@@ -32,6 +32,8 @@ async function main() {
   let embedded: EmbeddedPostgresHandle | undefined
   if (!config.db.url) {
     const dataDir = process.env.LOWTIDE_DATA_DIR || defaultDataDir()
+    const busy = postmasterRunning(dataDir)
+    if (busy) throw new Error(inUse(dataDir, busy, config.port))
     embedded = await startEmbeddedPostgres({ dataDir, persistent: true })
     // embedded-postgres installs its own signal hooks that stop Postgres at once; we stop it
     // ourselves, after the server has drained (startEmbeddedPostgres keeps a last-resort stop on exit).
@@ -87,6 +89,13 @@ ${
   }
 }
 
+/** Why a second `npm start` on the same data directory cannot start, and the way out, in one line. */
+function inUse(dataDir: string, postgresPid: number, port: number): string {
+  const other = readStartState()
+  const owner = other ? `another npm start (pid ${other.pid}${other.serverUrl ? `, serving ${other.serverUrl}` : ''})` : `PostgreSQL pid ${postgresPid}`
+  return `the data directory ${dataDir} is in use by ${owner}. Stop that one (Ctrl-C), or give this one its own: LOWTIDE_DATA_DIR=${dataDir}-2 PORT=${port + 1} npm start`
+}
+
 /** The dev clock: a child process firing the registry's crons at the server over HTTP. */
 function startDevClock(url: string, secret: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../cron/dev-clock.ts', import.meta.url)), '--url', url], {
@@ -101,6 +110,7 @@ main().catch((err: unknown) => {
   // Start-up failures (bad config, port taken, database unreachable) are the user's to fix: say what
   // failed; the stack only helps with LOG_LEVEL=debug.
   const debug = process.env.LOG_LEVEL === 'debug'
-  console.error(err instanceof Error && !(debug && !(err instanceof ConfigError)) ? `lowtide could not start: ${err.message}` : err)
+  if (err instanceof Error && debug && !(err instanceof ConfigError)) console.error(err)
+  else console.error(`lowtide could not start: ${err instanceof Error ? err.message : String(err ?? 'unknown error (LOG_LEVEL=debug shows more)')}`)
   process.exit(1)
 })

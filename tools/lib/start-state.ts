@@ -27,8 +27,14 @@ export function writeStartState(state: StartState): void {
   fs.renameSync(tmp, file)
 }
 
+/** Removes the file, if it is this process's (another `npm start` that failed must not remove the running one's). */
 export function clearStartState(): void {
-  fs.rmSync(startStateFile(), { force: true })
+  try {
+    const state = JSON.parse(fs.readFileSync(startStateFile(), 'utf8')) as StartState
+    if (state.pid === process.pid) fs.rmSync(startStateFile(), { force: true })
+  } catch {
+    // no file, or not readable: nothing of ours to remove
+  }
 }
 
 /** The state of an `npm start` that is still running, if any. */
