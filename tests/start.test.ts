@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
+import { defaultDataDir } from '../tools/lib/embedded-postgres.js'
 import { freePort } from '../tools/lib/free-port.js'
 import { freshDatabase } from './helpers/db.js'
 
@@ -143,4 +144,12 @@ describe('npm start', () => {
     expect((await register(second.url)).status).toBe(409) // the user from the first run is still there
     expect(await stop(second.child)).toBe(0)
   }, 150_000)
+
+  it('keeps one database per checkout by default: two clones never share one', () => {
+    const here = defaultDataDir(root)
+    expect(defaultDataDir(root)).toBe(here) // stable across starts
+    expect(defaultDataDir(path.join(os.tmpdir(), 'another-clone', path.basename(root)))).not.toBe(here)
+    expect(path.dirname(path.dirname(here))).toBe(os.tmpdir())
+    expect(path.basename(here)).toBe('pgdata')
+  })
 })

