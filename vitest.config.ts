@@ -10,6 +10,8 @@ export default defineConfig({
     // Each file gets its own process: process-wide checks (active timers, signals) stay per file.
     pool: 'forks',
     testTimeout: 30_000,
+    // The default summary, then the skipped tests and what each needs.
+    reporters: ['default', './tests/setup/skipped-reporter.ts'],
     hookTimeout: 90_000,
   },
 })

@@ -90,6 +90,10 @@ describe('npm start', () => {
   it('serves /health and /readyz, stops cleanly on SIGTERM, and keeps its data for the next start', async () => {
     const first = await npmStart()
     expect(first.output()).toContain(`ops token  ${opsToken}`)
+    // Start-up prints what a user needs: no multi-line warning from a dependency (Node's own
+    // "(node:PID) Warning:" format), at most one line about an old Node.
+    expect(first.output()).not.toMatch(/\(node:\d+\) \w*Warning|NodeVersionSupportWarning/)
+    expect(first.output().split('\n').filter((l) => l.startsWith('warning: Node')).length).toBe(Number(process.versions.node.split('.')[0]) < 22 ? 1 : 0)
     expect(await (await fetch(`${first.url}/health`)).json()).toEqual({ status: 'ok' })
     const ready = await fetch(`${first.url}/readyz`, { headers: { authorization: `Bearer ${opsToken}` } })
     expect(ready.status).toBe(200)

@@ -15,7 +15,19 @@ import { startLocalQueue } from './lib/local-queue.js'
 import { clearStartState, readStartState, startStateFile, writeStartState } from './lib/start-state.js'
 import { migrateDatabase } from './lib/migrations.js'
 
+/**
+ * One line about an old Node instead of the AWS SDK's nine-line warning (which it prints on Node < 22
+ * as soon as an SQS client exists, whether or not a real queue is in use).
+ */
+function quietOldNode(): void {
+  const major = Number(process.versions.node.split('.')[0])
+  if (major >= 22) return
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+  console.warn(`warning: Node ${process.versions.node} is past its end of life; lowtide runs on Node 22 or 24 LTS (Lambda: nodejs24.x)`)
+}
+
 async function main() {
+  quietOldNode()
   const env = { ...process.env }
   env.OPS_TOKEN ||= randomToken()
   // The dev clock signs its task requests with this; generated per start like the ops token.

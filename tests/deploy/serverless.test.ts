@@ -147,7 +147,7 @@ describe('serverless.yml, packaged by osls (offline) → CloudFormation', () => 
     const lint = await promisify(execFile)('cfn-lint', ['--version']).catch(() => undefined)
     if (!lint) {
       console.warn('[cfn-lint] not installed (pip install cfn-lint): the lint step is skipped here; .ci/run requires it')
-      return ctx.skip()
+      return ctx.skip('needs cfn-lint (pip install cfn-lint; CI requires it)')
     }
     const template = path.join(dir, '.serverless', 'cloudformation-template-update-stack.json')
     const result = await promisify(execFile)('cfn-lint', ['--format', 'json', '--', template]).then(

@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startNodeServer, type NodeServer } from '../../functions/node.js'
 import { loadConfig } from '../../src/config.js'
 import { memoryLogger } from '../../src/logger.js'
@@ -13,7 +13,6 @@ import { seedUser } from '../helpers/users.js'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = path.resolve('tests/artifacts')
 const hasChromium = fs.existsSync(CHROMIUM)
-if (!hasChromium) console.warn(`[dashboard] ${CHROMIUM} not found: browser test skipped (apt-get install chromium; CI installs it)`)
 
 let db: TestDatabase
 let server: NodeServer
@@ -40,7 +39,11 @@ afterAll(async () => {
   await db?.drop()
 })
 
-describe.skipIf(!hasChromium)('GET /ops in Chromium', () => {
+describe('GET /ops in Chromium', () => {
+  beforeEach((ctx) => {
+    if (!hasChromium) ctx.skip(`needs Chromium at ${CHROMIUM} (apt-get install chromium; CI installs it)`)
+  })
+
   it('asks a browser for credentials', async () => {
     const res = await fetch(`${server.url}/ops`)
     expect(res.status).toBe(401)
