@@ -52,7 +52,8 @@ async function main() {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal)
     config.db.url = embedded.url
     writeStartState({ url: embedded.url, pid: process.pid })
-    logger.info('embedded postgres started', { port: embedded.port, dataDir })
+    // The banner says where it is; the log line is for LOG_LEVEL=debug.
+    logger.debug('embedded postgres started', { port: embedded.port, dataDir })
   }
 
   const stopPostgres = async () => {
@@ -61,8 +62,9 @@ async function main() {
     await embedded?.stop()
   }
   try {
-    const applied = await migrateDatabase(config.db.url, logger)
-    logger.info('migrations up to date', { applied: applied.length })
+    // One line for the migrations, not one per migration (`npm run migrate` lists them).
+    const applied = await migrateDatabase(config.db.url)
+    logger.info('migrations up to date', { applied: applied.length, ...(applied.length ? { ids: applied } : {}) })
     const demo = process.env.LOWTIDE_DEMO_DATA === '0' ? undefined : await seedDemoData(config, config.db.url, logger)
     const server = await startNodeServer(config, { logger })
     writeStartState({ pid: process.pid, serverUrl: server.url, taskSigningSecret: env.TASK_SIGNING_SECRET })
