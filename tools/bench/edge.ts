@@ -5,6 +5,7 @@
  * Worker connections left in pg_stat_activity after each round (target 0).
  *
  *   pg per request     `pg` over TCP (`cloudflare:sockets`), a connection opened and closed per request
+ *   postgres.js        DB_DRIVER=postgres: postgres.js over `cloudflare:sockets`, a connection per request
  *   neon-ws            Neon's driver over WebSocket, through a local WebSocket-to-TCP proxy
  *   hyperdrive-local   a Hyperdrive binding as `wrangler dev` runs it: Miniflare's local Hyperdrive,
  *                      which connects straight to the database (no pooling, no query cache)
@@ -76,6 +77,7 @@ try {
   }
   const drivers: { name: string; bindings: Record<string, string>; hyperdrive?: boolean }[] = [
     { name: 'pg per request', bindings: { DATABASE_URL: database.url } },
+    { name: 'postgres.js per request', bindings: { DATABASE_URL: database.url, DB_DRIVER: 'postgres' } },
     { name: 'neon-ws', bindings: { DATABASE_URL: database.url, DB_DRIVER: 'neon-ws', NEON_WS_PROXY: proxy.template, NEON_WS_INSECURE: '1' } },
     { name: 'hyperdrive-local', bindings: {}, hyperdrive: true },
     {
