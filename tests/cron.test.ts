@@ -19,16 +19,22 @@ import { TEST_ENV } from './helpers/app.js'
 import { freshDatabase, type TestDatabase } from './helpers/db.js'
 import { TEST_SIGNING_SECRET } from './helpers/tasks.js'
 
+/** wrangler.toml and serverless.yml copied into a temporary directory, to edit and sync there. */
+function copyOfTriggerFiles() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-cron-'))
+  const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
+  fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
+  fs.copyFileSync(repoFiles.serverlessPath, files.serverlessPath)
+  return { dir, files }
+}
+
 describe('schedule registry → platform triggers', () => {
   it('wrangler.toml and serverless.yml match cron/schedules.ts (npm run cron:check)', () => {
     expect(planSync(schedules).drifted).toEqual([])
   })
 
   it('detects drift when the registry changes without cron:sync', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-cron-'))
-    const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
-    fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
-    fs.copyFileSync(repoFiles.serverlessPath, files.serverlessPath)
+    const { dir, files } = copyOfTriggerFiles()
     const edited = schedules.map((s) => (s.name === 'low-credit-notices' ? { ...s, cron: '0 9 * * *' } : s))
     expect(planSync(edited, files).drifted).toEqual([files.wranglerPath, files.serverlessPath])
     // Writing the plan makes them agree again, and leaves the hand-written parts alone.
@@ -42,10 +48,7 @@ describe('schedule registry → platform triggers', () => {
   })
 
   it('folds into one tick above --max-triggers, and cron:check fails on a wrangler.toml over the limit without folding', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-cron-'))
-    const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
-    fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
-    fs.copyFileSync(repoFiles.serverlessPath, files.serverlessPath)
+    const { dir, files } = copyOfTriggerFiles()
     const distinct = new Set(schedules.map((s) => s.cron)).size
     // Today's triggers, checked against a limit below their count: over it, and not folded.
     expect(planSync(schedules, files, distinct - 1).current).toContain(`wrangler.toml: ${distinct} cron triggers, over the limit of ${distinct - 1} (run npm run cron:sync, which folds them into one tick)`)
@@ -69,10 +72,7 @@ describe('schedule registry → platform triggers', () => {
   })
 
   it("writes the outbox's Cloudflare queue from cron/queues.ts and reads it back as TOML: drift, a missing dead-letter consumer, values past Cloudflare's limits", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowtide-cron-'))
-    const files = { wranglerPath: path.join(dir, 'wrangler.toml'), serverlessPath: path.join(dir, 'serverless.yml') }
-    fs.copyFileSync(repoFiles.wranglerPath, files.wranglerPath)
-    fs.copyFileSync(repoFiles.serverlessPath, files.serverlessPath)
+    const { dir, files } = copyOfTriggerFiles()
     const written = parseToml(fs.readFileSync(files.wranglerPath, 'utf8')) as { queues: { producers: unknown[]; consumers: { queue: string; dead_letter_queue?: string; max_retries: number }[] } }
     expect(written.queues.producers).toEqual([{ binding: cloudflareOutboxQueue.binding, queue: cloudflareOutboxQueue.queue }])
     expect(written.queues.consumers.map((c) => [c.queue, c.dead_letter_queue, c.max_retries])).toEqual([

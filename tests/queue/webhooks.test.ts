@@ -191,4 +191,23 @@ describe('webhook destinations (SSRF)', () => {
     const allowed = await publicOnlyFetch(['localhost'])(`http://localhost:${port}/x`, { method: 'POST', body: '{"type":"x"}' })
     expect(allowed.status).toBe(400) // reached the receiver (unsigned, so it refused)
   })
+
+  it('answers bad /queue/deliver bodies with a 4xx and changes nothing; a dead letter records its row dead once', async () => {
+    const u = await seedUser(db.observer)
+    await call(t, '/v1/webhooks', json({ url: `${receiverUrl}/dlq`, eventTypes: ['email.sent'] }, u.auth))
+    const [deliveryId] = await emit(u, 'email.sent')
+    const id = await outboxFor(deliveryId!)
+    const post = (body: string, sign = true) =>
+      t.app.request('/queue/deliver', { method: 'POST', headers: { 'content-type': 'application/json', ...(sign ? signRequest(TEST_SIGNING_SECRET, { method: 'POST', path: '/queue/deliver', body }) : {}) }, body })
+    for (const body of [JSON.stringify({ id, deadLetter: false }), JSON.stringify({ id, deadLetter: 'yes' }), JSON.stringify({ id, extra: 1 }), JSON.stringify({ id: 'not-a-uuid' }), '{"id"']) {
+      const res = await post(body)
+      expect([body, res.status]).toEqual([body, 400])
+    }
+    expect((await post(JSON.stringify({ id, deadLetter: true }), false)).status).toBe(401)
+    expect((await db.observer.query(`SELECT status, attempts FROM outbox WHERE id = $1`, [id])).rows[0]).toEqual({ status: 'pending', attempts: 0 })
+    const dead = await post(JSON.stringify({ id, deadLetter: true }))
+    expect(await dead.json()).toEqual({ result: 'dead' })
+    expect(await (await post(JSON.stringify({ id, deadLetter: true }))).json()).toEqual({ result: 'dead' })
+    expect((await db.observer.query(`SELECT status, last_error FROM outbox WHERE id = $1`, [id])).rows[0]).toEqual({ status: 'dead', last_error: 'the queue gave up on its message (dead-letter queue)' })
+  })
 })
