@@ -119,6 +119,31 @@ describe('campaign-dispatch under a budget and under crashes', () => {
     await small.close()
   }, 120_000)
 
+  it('keeps the per-user rate across batches, and answers more: true when the budget paces out part of a short batch', async () => {
+    // 5 sends a second and a 1 s budget: 8 due emails cannot all go in one run. Batches of 3, so a
+    // run spans batches, and a new batch must not start sending at once just because it is new.
+    const paced = taskApp(db.url, { TASK_BUDGET_MS: '1000', DISPATCH_RATE_PER_USER: '5', DISPATCH_BATCH_SIZE: '3' })
+    const u = await seedUser(db.observer, { credits: 100 })
+    const id = await runningCampaign(u, 8)
+    const runs: { processed: number; more: boolean; ms: number }[] = []
+    for (let i = 0; i < 8; i++) {
+      const started = performance.now()
+      const res = await runTask(paced, 'campaign-dispatch', new Date(Date.now() + 120_000 + i * 1000))
+      expect(res.body.status).toBe('succeeded')
+      runs.push({ processed: res.body.processed, more: res.body.more, ms: performance.now() - started })
+      if (!res.body.more) break
+    }
+    // At most 5 in 1 s (slots at 0, 200, … 800 ms), so at least two runs; every run but the last says more.
+    expect(runs.length).toBeGreaterThan(1)
+    expect(runs.slice(0, -1).every((r) => r.more && r.processed <= 5)).toBe(true)
+    expect(runs.at(-1)!.more).toBe(false)
+    // n sends at 5 a second take at least (n - 1) × 200 ms, batch boundaries or not.
+    for (const r of runs) expect(r.ms).toBeGreaterThanOrEqual((r.processed - 1) * 200 - 5)
+    expect(runs.reduce((n, r) => n + r.processed, 0)).toBe(8)
+    expect(await emailStats(id)).toEqual({ sent: 8 })
+    await paced.close()
+  })
+
   it('survives 20 runs killed mid-batch: every email sent exactly once, every credit charged once', async () => {
     const u = await seedUser(db.observer, { credits: 1000 })
     const id = await runningCampaign(u, 400)

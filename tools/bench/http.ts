@@ -14,7 +14,9 @@
  * mid-flight (a cut-off request cancels its statement and closes that connection, by design).
  *
  * Options: --rounds 5 --requests 15000 --connections 10 --pool 5
- *          --profile DIR   also write V8 CPU profiles of both servers into DIR/bare and DIR/lowtide
+ *          --profile DIR   also write V8 CPU profiles of every server into DIR/<its application name>
+ *          --only a,b      run only the sides whose application names are listed (e.g. a quiet profile
+ *                          of bench-bare-postgres,bench-lowtide-postgres); the targets need all five
  */
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
@@ -32,6 +34,7 @@ const { values: opts } = parseArgs({
     connections: { type: 'string', default: '10' },
     pool: { type: 'string', default: '5' },
     profile: { type: 'string' },
+    only: { type: 'string' },
   },
 })
 const rounds = Number(opts.rounds)
@@ -70,13 +73,18 @@ try {
     server: await startServerProcess(here(script), { ...env(appName), ...extra }, profileArgs(appName)),
     runs: [],
   })
-  const sides: Side[] = [
-    await side('bare Hono + pg', 'bench-bare', './bare-server.ts'),
-    await side('bare Hono + postgres.js', 'bench-bare-postgres', './bare-postgres-server.ts'),
-    await side('Hono + Drizzle (pg)', 'bench-drizzle', './drizzle-server.ts'),
-    await side('lowtide on pg', 'bench-lowtide', '../lib/node-server-main.ts'),
-    await side('lowtide on postgres.js', 'bench-lowtide-postgres', '../lib/node-server-main.ts', { DB_DRIVER: 'postgres' }),
+  const stacks: [name: string, appName: string, script: string, extra?: Record<string, string>][] = [
+    ['bare Hono + pg', 'bench-bare', './bare-server.ts'],
+    ['bare Hono + postgres.js', 'bench-bare-postgres', './bare-postgres-server.ts'],
+    ['Hono + Drizzle (pg)', 'bench-drizzle', './drizzle-server.ts'],
+    ['lowtide on pg', 'bench-lowtide', '../lib/node-server-main.ts'],
+    ['lowtide on postgres.js', 'bench-lowtide-postgres', '../lib/node-server-main.ts', { DB_DRIVER: 'postgres' }],
   ]
+  const only = opts.only?.split(',').map((s) => s.trim())
+  const unknown = only?.filter((a) => !stacks.some(([, appName]) => appName === a))
+  if (unknown?.length) throw new Error(`--only: no side named ${unknown.join(', ')} (sides: ${stacks.map(([, a]) => a).join(', ')})`)
+  const sides: Side[] = []
+  for (const [name, appName, script, extra] of stacks) if (!only || only.includes(appName)) sides.push(await side(name, appName, script, extra))
   const load = (side: Side, amount: number) =>
     // sampleInt: autocannon notices the last answer at its next sample tick; the default 1 s tick
     // would pad every round with up to a second of idle time.
@@ -127,8 +135,9 @@ try {
   })
   const bests = sides.map(best)
   const byName = (name: string) => sides.findIndex((x) => x.name === name)
-  const reference = bests[byName('lowtide on pg')]!.cpu
-  console.log(`\nbest of rounds              req/s     p99    CPU/request   vs lowtide on pg   new connections (all rounds)   errors`)
+  const referenceName = byName('lowtide on pg') >= 0 ? 'lowtide on pg' : sides[0]!.name
+  const reference = bests[byName(referenceName)]!.cpu
+  console.log(`\nbest of rounds              req/s     p99    CPU/request   vs ${referenceName.padEnd(16)} new connections (all rounds)   errors`)
   sides.forEach((side, i) => {
     const b = bests[i]!
     console.log(`  ${side.name.padEnd(24)} ${b.rps.toFixed(0).padStart(6)}  ${String(b.p99).padStart(4)} ms  ${b.cpu.toFixed(1).padStart(7)} µs   ${(b.cpu / reference).toFixed(2).padStart(8)}×   ${String(b.newConnections).padStart(12)}   ${String(b.errors).padStart(20)}`)
@@ -137,6 +146,7 @@ try {
   // the median of those is a second, drift-resistant view of the same comparison.
   const target = (baseline: string, subject: string, goal: number) => {
     const [bi, si] = [byName(baseline), byName(subject)]
+    if (bi < 0 || si < 0) return // not in this run (--only)
     const ratio = bests[bi]!.cpu / bests[si]!.cpu
     const paired = sides[bi]!.runs.map((r, i) => r.cpuPerReqUs / sides[si]!.runs[i]!.cpuPerReqUs).sort((a, b) => a - b)
     const median = paired[Math.floor(paired.length / 2)]!

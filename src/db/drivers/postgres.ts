@@ -247,24 +247,24 @@ function destroyReserved(reserved: ReservedSql): Promise<void> {
  * only if someone reads it (almost nothing does), instead of for every statement.
  */
 function asQueryResult<R extends QueryResultRow>(result: postgres.RowList<Row[]>): QueryResult<R> {
-  return new PostgresResult<R>(result)
+  return new PostgresResult<R>(result as R[] & postgres.RowList<Row[]>)
 }
 
 class PostgresResult<R extends QueryResultRow> implements QueryResult<R> {
-  readonly command: string
-  readonly rowCount: number
   readonly oid = 0
-  readonly rows: R[]
-  private readonly columns: postgres.ColumnList<string>
-  constructor(result: postgres.RowList<Row[]>) {
-    this.command = result.command
-    this.rowCount = result.count ?? result.length
-    this.rows = Array.from(result) as R[]
-    this.columns = result.columns ?? []
+  // postgres.js's result is an Array subclass (its `map`/`filter` give plain arrays): the rows as they are, no copy.
+  constructor(readonly rows: R[] & postgres.RowList<Row[]>) {}
+
+  get command(): string {
+    return this.rows.command
+  }
+
+  get rowCount(): number {
+    return this.rows.count ?? this.rows.length
   }
 
   get fields(): QueryResult<R>['fields'] {
-    return this.columns.map((c) => ({ name: c.name, tableID: c.table, columnID: c.number, dataTypeID: c.type, dataTypeSize: -1, dataTypeModifier: -1, format: 'text' as const }))
+    return (this.rows.columns ?? []).map((c) => ({ name: c.name, tableID: c.table, columnID: c.number, dataTypeID: c.type, dataTypeSize: -1, dataTypeModifier: -1, format: 'text' as const }))
   }
 }
 

@@ -3,7 +3,8 @@
  * one transaction. Per batch: claim (SKIP LOCKED) → skip unsubscribed contacts and, for follow-ups
  * that say so, contacts who replied → take one credit per email (a user out of credits has the
  * campaign paused with a reason, and nothing is sent without a credit) → send, at most
- * `concurrencyPerUser` at a time and `ratePerUser` a second per user → record every outcome, refund
+ * `concurrencyPerUser` at a time and `ratePerUser` a second per user (across the run's batches, and
+ * no more than fit before the budget ends: the rest is `more`) → record every outcome, refund
  * what was not sent, schedule the next step → commit. A run that dies mid-batch rolls the whole
  * batch back: with the `db` transport every email is recorded exactly once; with `http` the
  * provider sees the same idempotency key again (`lt-email-<id>`).
@@ -24,29 +25,38 @@ export const dispatchCampaigns: TaskFactory<OutreachServices> = (deps) => async 
   const config = deps.config.dispatch
   let sent = 0
   const paused = new Set<string>()
+  const pacer: Pacer = new Map()
+  let pacedOut = false
   const { processed, more, batches } = await runBatches(ctx.budget, async () => {
-    const batch = await ctx.db.withTransaction((tx) => dispatchBatch(tx, config, deps.email, ctx.budget, ctx.outbox))
+    const batch = await ctx.db.withTransaction((tx) => dispatchBatch(tx, config, deps.email, ctx.budget, ctx.outbox, pacer))
     sent += batch.sent
     for (const id of batch.paused) paused.add(id)
-    // A full claim that handled nothing would only claim the same rows again.
-    return { processed: batch.handled, full: batch.claimed === config.batchSize && batch.handled > 0 }
+    pacedOut = batch.leftForLater > 0
+    // More may be waiting when the claim was full or the budget left some of it for the next run;
+    // a batch that handled nothing would only claim the same rows again.
+    return { processed: batch.handled, full: (batch.claimed === config.batchSize || pacedOut) && batch.handled > 0 }
   })
   const completed = await ctx.db.withTransaction(async (tx) => {
     const done = await repo.completeFinishedCampaigns(tx)
     await emitEvents(tx, ctx.outbox, done.map((c) => ({ userId: c.userId, type: 'campaign.completed' as const, data: { campaignId: c.id } })))
     return done.map((c) => c.id)
   })
-  return { processed, more, sent, batches, paused: [...paused], completed }
+  return { processed, more: more || pacedOut, sent, batches, paused: [...paused], completed }
 }
+
+/** Per user, when the run may start its next send: the rate holds across batches, not only within one. */
+type Pacer = Map<string, number>
 
 interface BatchResult {
   claimed: number
   handled: number
+  /** Claimed, sendable and paid for by nobody yet: more than the budget could pace through this run. */
+  leftForLater: number
   sent: number
   paused: string[]
 }
 
-async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTransport, budget: TaskBudget, outbox: Outbox): Promise<BatchResult> {
+async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTransport, budget: TaskBudget, outbox: Outbox, pacer: Pacer): Promise<BatchResult> {
   const due = await repo.claimDueEmails(tx, config.batchSize)
   const outcomes: EmailOutcome[] = []
   const sendable: DueEmail[] = []
@@ -57,23 +67,30 @@ async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTra
   }
 
   const outOfCredits = new Set<string>()
-  const toSend: DueEmail[][] = []
+  const toSend: { emails: DueEmail[]; startAt: number }[] = []
+  let leftForLater = 0
+  const interval = 1000 / config.ratePerUser
   for (const [userId, emails] of groupBy(sendable, (e) => e.userId)) {
-    // No more than the budget can pace through at this user's rate.
-    const affordable = Math.max(1, Math.floor((budget.remainingMs() / 1000) * config.ratePerUser))
+    // No more than fit, at this user's rate, between their next free slot and the end of the budget.
+    const startAt = Math.max(Date.now(), pacer.get(userId) ?? 0)
+    const affordable = startAt < budget.deadline ? Math.ceil((budget.deadline - startAt) / interval) : 0
     const wanted = emails.slice(0, affordable)
+    leftForLater += emails.length - wanted.length
+    if (wanted.length === 0) continue
     const granted = await repo.consumeCreditsFor(tx, userId, wanted.map((e) => e.id))
-    toSend.push(wanted.slice(0, granted))
+    pacer.set(userId, startAt + granted * interval)
+    toSend.push({ emails: wanted.slice(0, granted), startAt })
     // Left pending: those without a credit pause their campaign; the rest wait for the next run.
     for (const e of wanted.slice(granted)) outOfCredits.add(e.campaignId)
   }
 
-  const results = await Promise.all(toSend.map((emails) => sendPaced(tx, emails, transport, config, budget)))
+  const results = await Promise.all(toSend.map(({ emails, startAt }) => sendPaced(tx, emails, startAt, interval, transport, config, budget)))
   const refunds = new Map<string, string[]>()
   for (const [i, userResults] of results.entries()) {
+    const userId = toSend[i]!.emails[0]?.userId
     for (const r of userResults) {
       outcomes.push(r.outcome)
-      if (r.outcome.status !== 'sent') refunds.set(toSend[i]![0]!.userId, [...(refunds.get(toSend[i]![0]!.userId) ?? []), r.outcome.id])
+      if (r.outcome.status !== 'sent' && userId) refunds.set(userId, [...(refunds.get(userId) ?? []), r.outcome.id])
     }
   }
   for (const [userId, ids] of refunds) await repo.refundCredits(tx, userId, ids)
@@ -92,19 +109,17 @@ async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTra
       }),
     ...paused.map((p) => ({ userId: p.userId, type: 'campaign.paused' as const, data: { campaignId: p.id, reason: 'insufficient_credits' } })),
   ])
-  return { claimed: due.length, handled: outcomes.length, sent: sentIds.length, paused: paused.map((p) => p.id) }
+  return { claimed: due.length, handled: outcomes.length, leftForLater, sent: sentIds.length, paused: paused.map((p) => p.id) }
 }
 
-/** One user's emails: `concurrencyPerUser` in flight at most, starts spaced to `ratePerUser` a second. */
-async function sendPaced(tx: Db, emails: DueEmail[], transport: EmailTransport, config: DispatchConfig, budget: TaskBudget) {
+/** One user's emails: `concurrencyPerUser` in flight at most, starts spaced `interval` ms apart from `startAt`. */
+async function sendPaced(tx: Db, emails: DueEmail[], startAt: number, interval: number, transport: EmailTransport, config: DispatchConfig, budget: TaskBudget) {
   const results: { outcome: EmailOutcome }[] = []
-  const interval = 1000 / config.ratePerUser
-  const started = Date.now()
   let next = 0
   const worker = async () => {
     while (next < emails.length) {
       const index = next++
-      const slot = started + index * interval - Date.now()
+      const slot = startAt + index * interval - Date.now()
       if (slot > 0) await pause(slot, budget)
       results.push({ outcome: await sendOne(tx, emails[index]!, transport, config) })
     }
