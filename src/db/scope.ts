@@ -100,17 +100,27 @@ export class RequestScope implements Db {
     return (this.httpAbort ??= new AbortController()).signal
   }
 
-  private async send<T>(request: () => Promise<T>): Promise<T> {
-    if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
+  private send<T>(request: () => Promise<T>): Promise<T> {
+    if (this.closed !== undefined) return Promise.reject(new ScopeClosedError(this.closed))
     this.inFlight++
+    let sent: Promise<T>
     try {
-      return await request()
+      sent = request()
     } catch (err) {
-      if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
-      throw err
-    } finally {
       this.inFlight--
+      return Promise.reject(err)
     }
+    // `then` rather than an async frame: one promise less on every connectionless statement.
+    return sent.then(
+      (result) => {
+        this.inFlight--
+        return result
+      },
+      (err: unknown) => {
+        this.inFlight--
+        throw this.closed !== undefined ? new ScopeClosedError(this.closed) : err
+      },
+    )
   }
 
   yieldConnection(): Promise<void> | void {

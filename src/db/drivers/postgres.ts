@@ -134,15 +134,19 @@ function createPerRequestPostgres({ db, connectionString, logger, name = 'postgr
 
 /** Statements without a reserved connection: postgres.js picks a pooled one for each (or pipelines). */
 function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean): StatementChannel {
-  const run = async <R extends QueryResultRow>(pending: PendingQuery<Row[]>, signal: AbortSignal) => {
-    const untrack = track(signal, pending)
-    try {
-      return asQueryResult<R>(await pending)
-    } catch (err) {
-      throw mapped(err)
-    } finally {
-      untrack()
-    }
+  // One `then` on the driver's promise, no async frame around it: this is every statement's path.
+  const run = <R extends QueryResultRow>(pending: PendingQuery<Row[]>, signal: AbortSignal): Promise<QueryResult<R>> => {
+    const cancellable = track(signal, pending)
+    return pending.then(
+      (rows) => {
+        cancellable.delete(pending)
+        return asQueryResult<R>(rows)
+      },
+      (err: unknown) => {
+        cancellable.delete(pending)
+        throw mapped(err)
+      },
+    )
   }
   const options = { prepare }
   return {
@@ -155,25 +159,26 @@ function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean): Sta
     async batch(statements: readonly Statement[], signal: AbortSignal) {
       const sql = await pool()
       const queries = statements.map(({ text, params }) => sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare }))
-      const untrack = queries.map((q) => track(signal, q))
+      const cancellable = queries.map((q) => track(signal, q))
       try {
         const results = (await sql.batch(queries)) as unknown as postgres.RowList<Row[]>[]
         return results.map((r) => asQueryResult(r))
       } catch (err) {
         throw mapped(err)
       } finally {
-        for (const done of untrack) done()
+        queries.forEach((q, i) => cancellable[i]!.delete(q))
       }
     },
   }
 }
 
 /**
- * The statements a scope's signal would cancel. One abort listener per scope (not one per
- * statement, which costs an EventTarget round trip on every query of every request).
+ * Adds `pending` to the statements the scope's signal would cancel, and returns that set (the caller
+ * deletes it once settled). One abort listener per scope, not one per statement, which would cost an
+ * EventTarget round trip on every query of every request.
  */
 const running = new WeakMap<AbortSignal, Set<PendingQuery<Row[]>>>()
-function track(signal: AbortSignal, pending: PendingQuery<Row[]>): () => void {
+function track(signal: AbortSignal, pending: PendingQuery<Row[]>): Set<PendingQuery<Row[]>> {
   if (signal.aborted) void pending.cancel().catch(() => undefined)
   let set = running.get(signal)
   if (!set) {
@@ -184,8 +189,7 @@ function track(signal: AbortSignal, pending: PendingQuery<Row[]>): () => void {
     }, { once: true })
     set = queries
   }
-  set.add(pending)
-  return () => set.delete(pending)
+  return set.add(pending)
 }
 
 /** A connection of the scope's own: what the transaction code and `withClient` run statements on. */
