@@ -1,9 +1,10 @@
 /**
  * The driver modes this machine can run, each as its own Node server process (tools/lib/
  * node-server-main.ts, real HTTP) on one database: the shared `pg` pool, a `pg` connection per
- * request, Neon's WebSocket driver and Neon's SQL-over-HTTP, the last two through the local
- * stand-ins (tools/lib/neon-*.ts), which run in the test's process.
+ * request, postgres.js pooled and per request, Neon's WebSocket driver and Neon's SQL-over-HTTP, the
+ * last two through the local stand-ins (tools/lib/neon-*.ts), which run in the test's process.
  */
+import fs from 'node:fs'
 import type { Env } from '../../src/config.js'
 import { startServerProcess, type ServerProcess } from '../../tools/lib/proc.js'
 import { startNeonServers, TEST_ENV, TEST_OPS_TOKEN } from '../helpers/app.js'
@@ -24,6 +25,8 @@ export async function startDriverModes(databaseUrl: string, env: Env): Promise<D
   const drivers: [string, Env][] = [
     ['pg, pool', {}],
     ['pg, per-request', { DB_CONNECTION_MODE: 'per-request' }],
+    ['postgres.js, pool', { DB_DRIVER: 'postgres' }],
+    ['postgres.js, per-request', { DB_DRIVER: 'postgres', DB_CONNECTION_MODE: 'per-request' }],
     ['neon-ws', await startNeonServers('neon-ws')],
     ['neon-http', await startNeonServers('neon-http')],
   ]
@@ -90,3 +93,27 @@ export async function writesAcrossFault(
 
 /** SQL counting which of `emails` are contacts: every acknowledged write must be there. */
 export const COUNT_CONTACTS = `SELECT count(*)::int AS n FROM contacts WHERE email = ANY($1)`
+
+/**
+ * Which of these local TCP ports belong to a socket of one of `pids` (Linux: /proc/net/tcp and each
+ * process's fds): tells the app's own connections from the local stand-ins' (Neon's proxies run in
+ * the test's process).
+ */
+export function portsOwnedBy(ports: number[], pids: number[]): Set<number> {
+  const inodeOfPort = new Map<number, string>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/)
+      if (cols.length < 10) continue
+      inodeOfPort.set(parseInt(cols[1]!.split(':')[1]!, 16), cols[9]!)
+    }
+  }
+  const owned = new Set<string>()
+  for (const pid of pids) {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      const link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' })
+      if (link.startsWith('socket:[')) owned.add(link.slice(8, -1))
+    }
+  }
+  return new Set(ports.filter((port) => owned.has(inodeOfPort.get(port) ?? '')))
+}

@@ -21,6 +21,12 @@ export interface FaultProxy {
   url(databaseUrl: string): string
   /** Connections currently passing through (not counting black-holed ones). */
   readonly open: number
+  /**
+   * The black-holed connections: the local port of each one's socket to the server (the backend's
+   * `client_port` in `pg_stat_activity`) and whether the client has closed its side since. The
+   * server's side stays open, as on a dead route: its backend lingers whatever the client does.
+   */
+  blackholed(): { serverPort: number; clientPort: number; clientClosed: boolean }[]
   cut(mode?: 'reset' | 'close'): void
   stall(): void
   resume(): void
@@ -85,6 +91,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     get open() {
       return pairs.size
+    },
+    blackholed() {
+      return [...holes].map(({ client, server }) => ({ serverPort: server.localPort ?? 0, clientPort: client.remotePort ?? 0, clientClosed: client.closed }))
     },
     cut(mode = 'reset') {
       for (const pair of [...pairs]) {

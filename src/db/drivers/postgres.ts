@@ -42,6 +42,9 @@ export function postgresOptions({ db }: Pick<PgSourceOptions, 'db'>, max: number
     connect_timeout: db.connectTimeoutMs / 1000,
     // Waiting for a pooled connection is bounded like connecting, as with `pg`.
     queue_timeout: db.connectTimeoutMs / 1000,
+    // A cancelled statement whose connection then stays silent (a black-holed network) closes that
+    // connection after the same bound the scope gives a `pg` cancel, so its pool slot comes back.
+    cancel_timeout: db.connectTimeoutMs / 1000,
     max_lifetime: db.maxLifetimeS > 0 ? db.maxLifetimeS : null,
     prepare: db.prepare,
     // Idle sockets do not keep the process alive (pg's allowExitOnIdle).
