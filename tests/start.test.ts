@@ -1,7 +1,8 @@
 /**
- * `npm start` as a user runs it (`tsx tools/start.ts`): embedded Postgres, migrations, the server,
+ * `npm start` as a user runs it (package.json's command): embedded Postgres, migrations, the server,
  * the local queue and the dev clock; SIGTERM stops everything with exit code 0 and no Postgres left
- * running; a second start reuses the data directory, so data survives.
+ * running, a second signal during the shutdown too; a second start reuses the data directory, so
+ * data survives.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -33,9 +34,21 @@ interface Started {
   output: () => string
 }
 
+/**
+ * package.json's `start`, which must be one Node process: under tsx's CLI the script is a child
+ * that tsx SIGKILLs when it does not report a signal back within 30 ms (busy shutting down), and
+ * the embedded Postgres outlives it.
+ */
+function startCommand(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  const [program, ...args] = pkg.scripts.start.split(/\s+/)
+  expect(program, 'npm start runs one node process').toBe('node')
+  return args
+}
+
 async function npmStart(): Promise<Started> {
   const { DATABASE_URL: _, ...env } = process.env
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tools/start.ts'], {
+  const child = spawn(process.execPath, startCommand(), {
     cwd: root,
     env: { ...env, LOWTIDE_DATA_DIR: dataDir, PORT: String(await freePort()), OPS_TOKEN: opsToken, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,10 +75,12 @@ async function npmStart(): Promise<Started> {
   return { child, url, output: () => output }
 }
 
-function stop(child: ChildProcess): Promise<number | null> {
+/** SIGTERM, `signals` times (a second one lands while the first shutdown runs, as from `pkill` or an impatient Ctrl-C). */
+function stop(child: ChildProcess, signals = 1): Promise<number | null> {
   return new Promise((resolve) => {
     child.once('exit', (code) => resolve(code))
     child.kill('SIGTERM')
+    for (let i = 1; i < signals; i++) setTimeout(() => child.kill('SIGTERM'), 20 * i)
   })
 }
 
@@ -146,7 +161,9 @@ describe('npm start', () => {
 
     const second = await npmStart()
     expect((await register(second.url)).status).toBe(409) // the user from the first run is still there
-    expect(await stop(second.child)).toBe(0)
+    const secondPid = postmasterPid()
+    expect(await stop(second.child, 2)).toBe(0)
+    expect(alive(secondPid)).toBe(false)
   }, 150_000)
 
   it('keeps one database per checkout by default: two clones never share one', () => {
