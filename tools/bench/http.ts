@@ -49,6 +49,20 @@ interface Side {
   runs: { rps: number; p99: number; cpuPerReqUs: number; userPerReqUs: number; newConnections: number; errors: number }[]
 }
 
+const stacks: [name: string, appName: string, script: string, extra?: Record<string, string>][] = [
+  ['bare Hono + pg', 'bench-bare', './bare-server.ts'],
+  ['bare Hono + postgres.js', 'bench-bare-postgres', './bare-postgres-server.ts'],
+  ['Hono + Drizzle (pg)', 'bench-drizzle', './drizzle-server.ts'],
+  ['lowtide on pg', 'bench-lowtide', '../lib/node-server-main.ts'],
+  ['lowtide on postgres.js', 'bench-lowtide-postgres', '../lib/node-server-main.ts', { DB_DRIVER: 'postgres' }],
+]
+const only = opts.only?.split(',').map((s) => s.trim())
+const unknown = only?.filter((a) => !stacks.some(([, appName]) => appName === a))
+if (unknown?.length) {
+  console.error(`bench:http: --only names no side ${unknown.join(', ')}; the sides are ${stacks.map(([, a]) => a).join(', ')}`)
+  process.exit(2)
+}
+
 const database = await setUpBenchDatabase()
 try {
   await migrateDatabase(database.url)
@@ -73,16 +87,6 @@ try {
     server: await startServerProcess(here(script), { ...env(appName), ...extra }, profileArgs(appName)),
     runs: [],
   })
-  const stacks: [name: string, appName: string, script: string, extra?: Record<string, string>][] = [
-    ['bare Hono + pg', 'bench-bare', './bare-server.ts'],
-    ['bare Hono + postgres.js', 'bench-bare-postgres', './bare-postgres-server.ts'],
-    ['Hono + Drizzle (pg)', 'bench-drizzle', './drizzle-server.ts'],
-    ['lowtide on pg', 'bench-lowtide', '../lib/node-server-main.ts'],
-    ['lowtide on postgres.js', 'bench-lowtide-postgres', '../lib/node-server-main.ts', { DB_DRIVER: 'postgres' }],
-  ]
-  const only = opts.only?.split(',').map((s) => s.trim())
-  const unknown = only?.filter((a) => !stacks.some(([, appName]) => appName === a))
-  if (unknown?.length) throw new Error(`--only: no side named ${unknown.join(', ')} (sides: ${stacks.map(([, a]) => a).join(', ')})`)
   const sides: Side[] = []
   for (const [name, appName, script, extra] of stacks) if (!only || only.includes(appName)) sides.push(await side(name, appName, script, extra))
   const load = (side: Side, amount: number) =>

@@ -72,18 +72,7 @@ export function createPerRequestSource(
     },
     // Bounded whatever the driver does: the scope waits for the cancel before it lets go of the connection.
     cancel: (client: PgClientLike) => settleWithin(factory.cancel(clientOptions, client), db.connectTimeoutMs),
-    stats(): PoolStats {
-      return {
-        name,
-        mode: 'per-request',
-        total: open.size,
-        idle: 0,
-        waiting: 0,
-        max: open.size,
-        utilizationPercent: open.size > 0 ? 100 : 0,
-        ...metrics.summary(),
-      }
-    },
+    stats: () => perRequestStats(name, open.size, metrics),
     async end() {
       ended = true
       await Promise.allSettled([...open].map((c) => settleWithin(c.end(), db.connectTimeoutMs)))
@@ -111,4 +100,9 @@ function settleWithin(promise: Promise<unknown>, ms: number, failOnTimeout = fal
     timer = setTimeout(() => (failOnTimeout ? reject(new Error(`timed out after ${ms} ms`)) : resolve()), ms)
   })
   return Promise.race([promise.then(() => undefined), timeout]).finally(() => clearTimeout(timer))
+}
+
+/** A per-request source's numbers: every open connection is busy (it is its request's), none idle or waited for. */
+export function perRequestStats(name: string, open: number, metrics: ConnectionMetrics): PoolStats {
+  return { name, mode: 'per-request', total: open, idle: 0, waiting: 0, max: open, utilizationPercent: open > 0 ? 100 : 0, ...metrics.summary() }
 }

@@ -19,6 +19,7 @@ import type { Options, PendingQuery, ReservedSql, Row, Sql } from 'postgres'
 import { DbUnavailableError, sqlState } from '../errors.js'
 import { ConnectionMetrics, type Checkout } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats, QueryResult, QueryResultRow, Statement, StatementChannel } from '../types.js'
+import { perRequestStats } from './per-request.js'
 import type { PgSourceOptions } from './pg-options.js'
 
 type Runner = Sql | ReservedSql
@@ -125,9 +126,7 @@ function createPerRequestPostgres({ db, connectionString, logger, name = 'postgr
       })
     },
     cancel: (client) => (client instanceof PostgresClient ? client.cancel() : Promise.resolve()),
-    stats(): PoolStats {
-      return { name, mode: 'per-request', total: open.size, idle: 0, waiting: 0, max: 0, utilizationPercent: 0, ...metrics.summary() }
-    },
+    stats: () => perRequestStats(name, open.size, metrics),
     async end() {
       ended = true
       await Promise.all([...open].map((sql) => sql.end({ timeout: 0 }).catch(() => undefined)))

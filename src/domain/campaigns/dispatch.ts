@@ -50,7 +50,7 @@ type Pacer = Map<string, number>
 interface BatchResult {
   claimed: number
   handled: number
-  /** Claimed, sendable and paid for by nobody yet: more than the budget could pace through this run. */
+  /** Claimed and sendable, but more than the budget could pace through at the user's rate: left pending for the next run. */
   leftForLater: number
   sent: number
   paused: string[]
@@ -67,7 +67,7 @@ async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTra
   }
 
   const outOfCredits = new Set<string>()
-  const toSend: { emails: DueEmail[]; startAt: number }[] = []
+  const toSend: { userId: string; emails: DueEmail[]; startAt: number }[] = []
   let leftForLater = 0
   const interval = 1000 / config.ratePerUser
   for (const [userId, emails] of groupBy(sendable, (e) => e.userId)) {
@@ -79,7 +79,7 @@ async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTra
     if (wanted.length === 0) continue
     const granted = await repo.consumeCreditsFor(tx, userId, wanted.map((e) => e.id))
     pacer.set(userId, startAt + granted * interval)
-    toSend.push({ emails: wanted.slice(0, granted), startAt })
+    toSend.push({ userId, emails: wanted.slice(0, granted), startAt })
     // Left pending: those without a credit pause their campaign; the rest wait for the next run.
     for (const e of wanted.slice(granted)) outOfCredits.add(e.campaignId)
   }
@@ -87,10 +87,10 @@ async function dispatchBatch(tx: Db, config: DispatchConfig, transport: EmailTra
   const results = await Promise.all(toSend.map(({ emails, startAt }) => sendPaced(tx, emails, startAt, interval, transport, config, budget)))
   const refunds = new Map<string, string[]>()
   for (const [i, userResults] of results.entries()) {
-    const userId = toSend[i]!.emails[0]?.userId
+    const { userId } = toSend[i]!
     for (const r of userResults) {
       outcomes.push(r.outcome)
-      if (r.outcome.status !== 'sent' && userId) refunds.set(userId, [...(refunds.get(userId) ?? []), r.outcome.id])
+      if (r.outcome.status !== 'sent') refunds.set(userId, [...(refunds.get(userId) ?? []), r.outcome.id])
     }
   }
   for (const [userId, ids] of refunds) await repo.refundCredits(tx, userId, ids)
