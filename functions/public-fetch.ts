@@ -23,7 +23,7 @@ export function publicOnlyFetch(allowHosts: readonly string[]): typeof fetch {
 }
 
 async function loadPublicOnlyFetch(allowHosts: readonly string[]): Promise<Fetch> {
-  const { Agent, fetch: undiciFetch } = await import('undici')
+  const { Agent, fetch: undiciFetch } = await import('./undici.js')
   const agent = new Agent({
     connect: {
       lookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback) {

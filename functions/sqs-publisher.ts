@@ -18,7 +18,7 @@ export function createSqsPublisher(config: QueueConfig, logger: Logger): QueuePu
   if (!queueUrl || config.transport === 'none') return disabledPublisher
   let sdk: Promise<Sdk> | undefined
   const loadSdk = async (): Promise<Sdk> => {
-    const { SQSClient, SendMessageBatchCommand } = await import('@aws-sdk/client-sqs')
+    const { SQSClient, SendMessageBatchCommand } = await import('./adapters/sqs-sdk.js')
     const client = new SQSClient({
       region: config.region,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),

@@ -88,6 +88,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x' }, 'node')).toThrow(/^(?!.*hunter2).*DATABASE_URL/)
   })
 
+  it("signs SQS requests for the queue's own region: from SQS_REGION, else the queue URL, else us-east-1", () => {
+    const region = (env: Record<string, string>) => loadConfig(env, 'lambda').queue.region
+    // A Lambda in eu-west-1 with its queue there: a request signed for us-east-1 would be refused.
+    expect(region({ SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/lowtide-outbox' })).toBe('eu-west-1')
+    expect(region({ SQS_QUEUE_URL: 'https://ap-southeast-2.queue.amazonaws.com/123456789012/q' })).toBe('ap-southeast-2')
+    expect(region({ SQS_QUEUE_URL: 'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q' })).toBe('cn-north-1')
+    expect(region({ SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q', SQS_REGION: 'eu-central-1' })).toBe('eu-central-1')
+    expect(region({ SQS_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q' })).toBe('us-east-1')
+    expect(region({})).toBe('us-east-1')
+  })
+
   it('stops the Node entry at start-up with a message naming the variable', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'functions/node.ts'], {
       env: { ...process.env, DATABASE_URL: 'postgres://127.0.0.1:1/x', DB_POOL_MAX: 'lots' },

@@ -47,7 +47,7 @@ function sdkVisibility(options: Pick<ConsumerOptions, 'queueUrl' | 'sqs' | 'endp
   return async (record: SqsRecord, seconds: number) => {
     const arn = record.eventSourceARN
     if (!options.queueUrl && !arn) return
-    const { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } = await import('@aws-sdk/client-sqs')
+    const { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } = await import('./sqs-sdk.js')
     const client = (sqs ??= new SQSClient({ ...(options.endpoint ? { endpoint: options.endpoint } : {}), ...(options.region ? { region: options.region } : {}) }))
     // AWS's queue URLs follow from the ARN; an emulator's (fauxqs, LocalStack) are its own, so ask it.
     const lookUp = async (queueArn: string) => {

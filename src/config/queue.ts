@@ -16,11 +16,27 @@ export const queueVariables = {
     doc: 'the queue outbox ids go to; unset elsewhere: the `outbox-sweep` task delivers instead. A value that is not an http(s) URL (an unresolved `!Ref` under serverless-offline) turns the queue off with a logged warning, shown in `/readyz` as `queue.reason`',
   }),
   SQS_ENDPOINT: httpUrl({ doc: 'a non-AWS SQS endpoint (fauxqs, LocalStack); AWS credentials come from the usual SDK chain' }),
-  SQS_REGION: text({ default: 'us-east-1', refine: [(v) => /^[a-z]{2}(-[a-z]+)+-\d$/.test(v), 'an AWS region like eu-west-1'], doc: 'the queue\'s region' }),
+  SQS_REGION: text({
+    defaultText: "the region in `SQS_QUEUE_URL` (`https://sqs.<region>.amazonaws.com/…`), else `us-east-1`",
+    refine: [(v) => AWS_REGION.test(v), 'an AWS region like eu-west-1'],
+    doc: "the queue's region, which signs every request to it (the SDK does not take it from the queue URL)",
+  }),
   QUEUE_MAX_ATTEMPTS: int({ min: 1, max: 50, default: 8, doc: 'deliveries of an outbox row before it is marked dead (webhooks always get 8)' }),
   AWS_ACCESS_KEY_ID: text({ defaultText: 'the SDK chain', doc: 'on Workers (no AWS credential chain there) the outbox publisher signs its SQS requests with these three' }),
   AWS_SECRET_ACCESS_KEY: secret({ defaultText: 'the SDK chain', doc: 'see `AWS_ACCESS_KEY_ID`' }),
   AWS_SESSION_TOKEN: secret({ defaultText: 'the SDK chain', doc: 'see `AWS_ACCESS_KEY_ID`' }),
+}
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/
+// sqs.<region>.amazonaws.com(.cn), and the legacy <region>.queue.amazonaws.com.
+const AWS_QUEUE_HOST = /^(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?$/
+
+/** The region an AWS queue URL names; undefined for other hosts (fauxqs, LocalStack). */
+export function regionOfQueueUrl(queueUrl: string | undefined): string | undefined {
+  if (!queueUrl || !URL.canParse(queueUrl)) return undefined
+  const match = new URL(queueUrl).hostname.match(AWS_QUEUE_HOST)
+  const region = match?.[1] ?? match?.[2]
+  return region && AWS_REGION.test(region) ? region : undefined
 }
 
 export interface QueueConfig {
@@ -47,7 +63,8 @@ export function queueConfig(v: Values<typeof queueVariables>): QueueConfig {
     transport: v.OUTBOX_TRANSPORT,
     ...queueUrlOf(v.SQS_QUEUE_URL),
     endpoint: v.SQS_ENDPOINT,
-    region: v.SQS_REGION,
+    // A request signed for another region than the queue's is refused (SignatureDoesNotMatch).
+    region: v.SQS_REGION ?? regionOfQueueUrl(v.SQS_QUEUE_URL) ?? 'us-east-1',
     maxAttempts: v.QUEUE_MAX_ATTEMPTS,
     credentials:
       v.AWS_ACCESS_KEY_ID && v.AWS_SECRET_ACCESS_KEY

@@ -5,18 +5,13 @@
  */
 import type { LambdaContext, LambdaEvent } from 'hono/aws-lambda'
 import type { SqsEvent } from '../../src/queue/sqs-batch.js'
+import { apiGatewayTime, HTTP_API_ACCOUNT, HTTP_API_REGION, httpApiEventFor } from '../../tools/lib/api-gateway.js'
 import { sqsRecord, type SqsRecordInput } from '../../tools/lib/sqs-record.js'
 
-const REGION = 'eu-west-1'
-const ACCOUNT = '123456789012'
-const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+const REGION = HTTP_API_REGION
+const ACCOUNT = HTTP_API_ACCOUNT
 
-/** API Gateway's `requestContext.time`: `17/Jun/2024:15:52:39 +0000`. */
-export function apiGatewayTime(ms: number): string {
-  const d = new Date(ms)
-  const two = (n: number) => String(n).padStart(2, '0')
-  return `${two(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`
-}
+export { apiGatewayTime }
 
 export interface HttpApiEventOptions {
   body?: unknown
@@ -28,41 +23,21 @@ export interface HttpApiEventOptions {
 }
 
 export function httpApiEvent(method: string, path: string, { body, headers = {}, query, sourceIp = '198.51.100.23', stage = '$default' }: HttpApiEventOptions = {}): LambdaEvent {
-  const now = Date.now()
   const rawBody = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
-  const rawPath = stage === '$default' ? path : `/${stage}${path}`
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath,
+  return httpApiEventFor({
+    method,
+    rawPath: stage === '$default' ? path : `/${stage}${path}`,
     rawQueryString: query ? new URLSearchParams(query).toString() : '',
     headers: {
       accept: '*/*',
-      host: 'abc123.execute-api.eu-west-1.amazonaws.com',
       'user-agent': 'curl/8.5.0',
-      'x-amzn-trace-id': 'Root=1-65a1b2c3-0123456789abcdef01234567',
-      'x-forwarded-for': sourceIp,
-      'x-forwarded-port': '443',
-      'x-forwarded-proto': 'https',
       ...(rawBody !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(rawBody)) } : {}),
       ...headers,
     },
-    ...(query ? { queryStringParameters: query } : {}),
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: 'abc123',
-      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'abc123',
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp, userAgent: 'curl/8.5.0' },
-      requestId: `JKJaXmPLvHcESHA=${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`,
-      routeKey: '$default',
-      stage,
-      time: apiGatewayTime(now),
-      timeEpoch: now,
-    },
     ...(rawBody !== undefined ? { body: rawBody } : {}),
-    isBase64Encoded: false,
-  } as unknown as LambdaEvent
+    sourceIp,
+    stage,
+  }) as unknown as LambdaEvent
 }
 
 /** The raw Scheduled Event of an EventBridge rule (what a rule without input sends). */
