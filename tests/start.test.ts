@@ -46,11 +46,11 @@ function startCommand(): string[] {
   return args
 }
 
-async function npmStart(): Promise<Started> {
+async function npmStart(extraEnv: Record<string, string> = {}): Promise<Started> {
   const { DATABASE_URL: _, ...env } = process.env
   const child = spawn(process.execPath, startCommand(), {
     cwd: root,
-    env: { ...env, LOWTIDE_DATA_DIR: dataDir, PORT: String(await freePort()), OPS_TOKEN: opsToken, LOG_LEVEL: 'warn' },
+    env: { ...env, LOWTIDE_DATA_DIR: dataDir, PORT: String(await freePort()), OPS_TOKEN: opsToken, LOG_LEVEL: 'warn', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   running.push(child)
@@ -165,6 +165,25 @@ describe('npm start', () => {
     expect(await stop(second.child, 2)).toBe(0)
     expect(alive(secondPid)).toBe(false)
   }, 150_000)
+
+  it('runs on DATABASE_URL in a checkout that has never run npm start (no data directory yet)', async () => {
+    const db = await freshDatabase()
+    const neverStarted = path.join(parent, 'never-started', 'pgdata')
+    try {
+      const started = await npmStart({ DATABASE_URL: db.url, LOWTIDE_DATA_DIR: neverStarted, LOWTIDE_DEV_CLOCK: '0' })
+      expect(started.output()).toContain('database   DATABASE_URL')
+      expect(await (await fetch(`${started.url}/health`)).json()).toEqual({ status: 'ok' })
+      expect((await register(started.url)).status).toBe(201)
+      // The state npm run task reads is there, the user's alone; no embedded database was made.
+      const stateFile = path.join(parent, 'never-started', 'npm-start.json')
+      expect(fs.statSync(stateFile).mode & 0o777).toBe(0o600)
+      expect(fs.existsSync(neverStarted)).toBe(false)
+      expect(await stop(started.child)).toBe(0)
+      expect(fs.existsSync(stateFile)).toBe(false)
+    } finally {
+      await db.drop()
+    }
+  }, 90_000)
 
   it('keeps one database per checkout by default: two clones never share one', () => {
     const here = defaultDataDir(root)

