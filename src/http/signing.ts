@@ -5,9 +5,9 @@
  * without downtime). The path is the app's own (`/tasks/<name>`, `/queue/deliver`: without a stage
  * or mount prefix in front of the app), so a signature for one task is no use for another.
  *
- * v1 (`"<timestamp>.<body>"`, no method or path: replayable against any task with the same body
- * within the window) is still accepted, with a warning, until V1_SUNSET — or not at all with
- * TASK_SIGNATURE_V1=off.
+ * There is no v1: a scheme over `"<timestamp>.<body>"` alone (no method or path) would let a request
+ * captured for one task run any other with the same body within the window. One that looks like it
+ * is refused with a message that says how to sign instead.
  */
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -19,8 +19,6 @@ export const TRIGGER_HEADER = 'x-lowtide-trigger'
 export const TIMESTAMP_HEADER = 'x-lowtide-timestamp'
 export const SIGNATURE_HEADER = 'x-lowtide-signature'
 export const TOLERANCE_S = 300
-/** After this, v1 signatures are refused whatever the configuration. */
-export const V1_SUNSET = '2027-04-01T00:00:00Z'
 
 export interface SignedParts {
   method: string
@@ -36,37 +34,29 @@ export function computeSignature(secret: string, timestamp: string, request: Sig
   return `v2=${hex(secret, `${timestamp}\n${request.method.toUpperCase()}\n${request.path}\n${request.body}`)}`
 }
 
-/** The deprecated scheme, kept for verification only. */
-export function computeV1Signature(secret: string, timestamp: string, body: string): string {
-  return `v1=${hex(secret, `${timestamp}.${body}`)}`
-}
-
 /** Headers for a signed request, as of `nowMs`. */
 export function signRequest(secret: string, request: SignedParts, nowMs = Date.now()): Record<string, string> {
   const timestamp = String(Math.floor(nowMs / 1000))
   return { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: computeSignature(secret, timestamp, request) }
 }
 
-export type SignatureCheck = 'ok' | 'ok-v1' | 'missing' | 'malformed' | 'expired' | 'mismatch' | 'v1-refused'
+export type SignatureCheck = 'ok' | 'missing' | 'malformed' | 'expired' | 'mismatch' | 'v1-refused'
 
 export function checkSignature(
   secrets: (string | undefined)[],
   timestamp: string | undefined,
   signature: string | undefined,
   request: SignedParts,
-  options: { nowMs?: number; acceptV1?: boolean } = {},
+  options: { nowMs?: number } = {},
 ): SignatureCheck {
   const nowMs = options.nowMs ?? Date.now()
   if (!timestamp || !signature) return 'missing'
-  const version = /^(v[12])=[0-9a-f]{64}$/.exec(signature)?.[1]
-  if (!/^\d{1,12}$/.test(timestamp) || !version) return 'malformed'
+  if (/^v1=[0-9a-f]{64}$/.test(signature)) return 'v1-refused'
+  if (!/^\d{1,12}$/.test(timestamp) || !/^v2=[0-9a-f]{64}$/.test(signature)) return 'malformed'
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > TOLERANCE_S) return 'expired'
-  if (version === 'v1' && (options.acceptV1 === false || nowMs >= Date.parse(V1_SUNSET))) return 'v1-refused'
   const presented = encoder.encode(signature)
-  const expected = (secret: string) => (version === 'v2' ? computeSignature(secret, timestamp, request) : computeV1Signature(secret, timestamp, request.body))
   // Every configured secret is tried, so timing does not tell which one matched.
   let ok = false
-  for (const secret of secrets) if (secret && bytesEqual(encoder.encode(expected(secret)), presented)) ok = true
-  if (!ok) return 'mismatch'
-  return version === 'v2' ? 'ok' : 'ok-v1'
+  for (const secret of secrets) if (secret && bytesEqual(encoder.encode(computeSignature(secret, timestamp, request)), presented)) ok = true
+  return ok ? 'ok' : 'mismatch'
 }

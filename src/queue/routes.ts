@@ -35,7 +35,7 @@ export function queueRoutes(deps: { handlers: Record<string, OutboxHandler>; con
       tag: 'tasks',
       auth: 'signed',
       summary: 'Process one outbox row named by a queue message (SQS, Cloudflare Queues), idempotently',
-      middleware: [signedRequest(deps.config, deps.logger)],
+      middleware: [signedRequest(deps.config)],
       body: deliverBody,
       responses: { 200: deliverAnswer },
     }),

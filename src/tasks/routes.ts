@@ -54,7 +54,7 @@ const runTask = route({
 export function taskRoutes(deps: { tasks: ReadonlyMap<string, PreparedTask>; config: TaskConfig; logger: Logger; holder: string; queueEnabled: boolean }) {
   const app = openApiApp<RuntimeEnv>()
   documentRoute(app, runTask)
-  return app.post('/:name', signedRequest(deps.config, deps.logger), validate('param', taskParam), async (c) => {
+  return app.post('/:name', signedRequest(deps.config), validate('param', taskParam), async (c) => {
     const prepared = deps.tasks.get(c.req.valid('param').name)
     if (!prepared) throw new AppError(404, 'unknown_task', `no task named ${c.req.valid('param').name}`)
     const text = await c.req.text()

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import { promisify } from 'node:util'
 import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { checkSignature, computeSignature, computeV1Signature, signRequest, V1_SUNSET } from '../../src/http/signing.js'
+import { checkSignature, computeSignature, signRequest } from '../../src/http/signing.js'
 import type { ScheduleEntry, TaskContext } from '../../src/tasks/types.js'
 import { type TestApp } from '../helpers/app.js'
 import { freshDatabase, type TestDatabase } from '../helpers/db.js'
@@ -83,18 +83,19 @@ describe('task endpoint authentication', () => {
     expect(computeSignature('key', '1700000000', { method: 'post', path: '/tasks/quick', body: '{"a":1}' })).toBe(`v2=${expected}`)
   })
 
-  it('accepts a v1 signature with a warning until its sunset, and not with TASK_SIGNATURE_V1=off or after it', async () => {
+  it('refuses a v1 signature ("<timestamp>.<body>", no method or path): captured for one task, it runs none', async () => {
     const ts = String(Math.floor(Date.now() / 1000))
-    const v1 = { 'x-lowtide-timestamp': ts, 'x-lowtide-signature': computeV1Signature(TEST_SIGNING_SECRET, ts, body) }
-    expect((await post('quick', body, v1)).status).toBe(200)
-    expect(t.logger.records.filter((r) => r.msg === 'deprecated v1 request signature accepted').at(-1)).toMatchObject({ path: '/tasks/quick', until: V1_SUNSET })
-    const strict = taskApp(db.url, { TASK_SIGNATURE_V1: 'off' }, entries)
-    const refused = await strict.app.request('/tasks/quick', { method: 'POST', headers: { 'content-type': 'application/json', ...v1 }, body })
-    expect([refused.status, ((await refused.json()) as any).error.message]).toEqual([401, 'request signature uses the retired v1 scheme; sign v2 (timestamp, method, path and body)'])
-    await strict.close()
-    const afterSunset = Date.parse(V1_SUNSET) + 1000
-    const late = String(Math.floor(afterSunset / 1000))
-    expect(checkSignature([TEST_SIGNING_SECRET], late, computeV1Signature(TEST_SIGNING_SECRET, late, body), { method: 'POST', path: '/tasks/quick', body }, { nowMs: afterSunset })).toBe('v1-refused')
+    const v1 = `v1=${createHmac('sha256', TEST_SIGNING_SECRET).update(`${ts}.${body}`).digest('hex')}`
+    const count = async () => (await db.observer.query(`SELECT count(*)::int AS n FROM task_runs`)).rows[0].n as number
+    const before = await count()
+    for (const task of ['quick', 'slow']) {
+      const res = await post(task, body, { 'x-lowtide-timestamp': ts, 'x-lowtide-signature': v1 })
+      const error = ((await res.json()) as any).error
+      expect([res.status, error.code]).toEqual([401, 'invalid_signature'])
+      expect(error.message).toMatch(/v1 scheme .* which lowtide does not accept; sign v2: "<timestamp>\\n<METHOD>\\n<path>\\n<body>"/)
+    }
+    expect(await count()).toBe(before)
+    expect(checkSignature([TEST_SIGNING_SECRET], ts, v1, { method: 'POST', path: '/tasks/quick', body })).toBe('v1-refused')
   })
 
   it('keeps the README recipe working: curl with a signature made by openssl', async () => {
