@@ -143,6 +143,8 @@ describe('Lambda entry (schedules)', () => {
     const broken = createLambdaHandler({ ...TEST_ENV, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', TASK_SIGNING_SECRET: TEST_SIGNING_SECRET, DB_CONNECT_TIMEOUT_MS: '200', LOG_LEVEL: 'silent' })
     await expect(broken(scheduleInput('ledger-cleanup', '2026-07-01T03:30:00Z'), lambdaContext())).rejects.toThrow(/scheduled task ledger-cleanup failed: 503 db_unavailable/)
     await broken.connections.end()
+    // AWS's sample Scheduled Event (the console's test event) says 1970: refused, not run for 1970.
+    await expect(run(ruleEvent('lowtide-prod-ledger-cleanup', '1970-01-01T00:00:00Z'))).rejects.toThrow(/failed: 400 validation_failed: scheduledAt is more than \d+ days ago/)
     // A request the task route refuses (a time in the future) is a failure as well, not a quiet 400.
     await expect(run(scheduleInput('ledger-cleanup', '2099-01-01T00:00:00Z'))).rejects.toThrow(/failed: 400 validation_failed: scheduledAt is in the future/)
   })

@@ -92,6 +92,21 @@ describe('Worker in workerd', () => {
     await noConnectionsLeft()
   })
 
+  it("runs one occurrence however often its cron fires within the period (wrangler dev's /__scheduled four times in 4 s)", async () => {
+    const worker = await mf.getWorker()
+    const base = Date.now()
+    for (let i = 0; i < 4; i++) expect((await worker.scheduled({ cron: '0 8 * * *', scheduledTime: new Date(base + i * 1000) })).outcome).toBe('ok')
+    await waitFor(async () => (await db.observer.query(`SELECT 1 FROM task_runs WHERE task = 'low-credit-notices'`)).rowCount === 1, 5000)
+    // The three later firings were duplicates of the latest 08:00, which ran once.
+    await new Promise((r) => setTimeout(r, 500))
+    const { rows } = await db.observer.query(`SELECT to_json(scheduled_at)#>>'{}' AS at FROM task_runs WHERE task = 'low-credit-notices'`)
+    const latest8 = new Date(base)
+    if (latest8.getUTCHours() < 8) latest8.setUTCDate(latest8.getUTCDate() - 1)
+    latest8.setUTCHours(8, 0, 0, 0)
+    expect(rows.map((r) => new Date(r.at).getTime())).toEqual([latest8.getTime()])
+    await noConnectionsLeft()
+  })
+
   it('is what the SQS consumer delivers to: an outbox row processed in workerd, end to end', async () => {
     const { rows } = await db.observer.query<{ id: string }>(
       `INSERT INTO outbox (kind, payload) VALUES ('task', '{"task": "ledger-cleanup", "scheduledAt": "2026-10-01T03:30:00Z"}') RETURNING id`,

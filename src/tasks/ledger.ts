@@ -68,7 +68,12 @@ export interface Prune {
 /** Finished task runs older than `retentionDays`. */
 export const pruneTaskRuns = (retentionDays: number): Prune => ({
   name: 'taskRuns',
-  sql: `DELETE FROM task_runs WHERE id IN (SELECT id FROM task_runs WHERE started_at < now() - make_interval(days => $2) AND status <> 'running' LIMIT $1)`,
+  // Each task's latest occurrence stays, whatever its age: it is what a trigger of a task that runs
+  // less often than the retention (yearly) is checked against, and where missed occurrences start.
+  sql: `DELETE FROM task_runs WHERE id IN (
+          SELECT id FROM task_runs r WHERE started_at < now() - make_interval(days => $2) AND status <> 'running'
+            AND scheduled_at < (SELECT max(scheduled_at) FROM task_runs l WHERE l.task = r.task)
+          LIMIT $1)`,
   params: [retentionDays],
 })
 

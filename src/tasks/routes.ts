@@ -65,12 +65,11 @@ export function taskRoutes(deps: { tasks: ReadonlyMap<string, PreparedTask>; con
     const triggerRef = c.req.header(QSTASH_MESSAGE_ID_HEADER)?.slice(0, 200)
     const redelivered = triggerRef && !parsed.data.scheduledAt ? await occurrenceOfDelivery(c.get('db'), prepared.entry.name, triggerRef) : undefined
     const given = parsed.data.scheduledAt ? new Date(parsed.data.scheduledAt) : undefined
-    // In a time zone, a trigger's time stands for the local occurrence at or before it: a UTC cover
-    // firing off the hour, or a second firing on a fall-back night, is that occurrence again.
-    const scheduledAt = given ? (prepared.entry.timezone ? occurrenceAt(prepared.cron, given) : given) : (redelivered ?? occurrenceAt(prepared.cron, now))
-    if (scheduledAt.getTime() > now.getTime() + 5 * 60_000) {
-      throw new AppError(400, 'validation_failed', 'scheduledAt is in the future', [{ path: 'scheduledAt', message: 'more than 5 minutes ahead' }])
-    }
+    if (given) assertTriggerTime(given, now, deps.config.ledgerRetentionDays)
+    // A trigger's time stands for the cron's occurrence at or before it: a firing a few seconds late,
+    // a retried event, a second scheduler, a UTC cover firing off the hour or a fall-back night's
+    // second 02:30 are all that one occurrence, which the ledger runs once.
+    const scheduledAt = occurrenceAt(prepared.cron, given ?? redelivered ?? now)
     const trigger = (c.req.header(TRIGGER_HEADER) ?? (c.req.header(QSTASH_SIGNATURE_HEADER) !== undefined ? 'qstash' : 'http')).slice(0, 32)
     const outcome = await runTrigger(prepared, {
       db: c.get('db'),
@@ -86,6 +85,29 @@ export function taskRoutes(deps: { tasks: ReadonlyMap<string, PreparedTask>; con
     })
     return c.json(outcome)
   })
+}
+
+/** Clock skew a trigger may have: its time may be this far ahead of ours. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000
+
+/**
+ * A trigger's time must be one the ledger can answer for: not ahead of us (beyond clock skew), and
+ * not older than the ledger keeps runs (`TASK_LEDGER_RETENTION_DAYS`, 30 by default) — for an
+ * occurrence that old, `ledger-cleanup` may have removed its record, so the ledger could not tell
+ * whether it already ran, and a replayed event (AWS's sample scheduled event says 1970) would run it.
+ */
+function assertTriggerTime(given: Date, now: Date, retentionDays: number): void {
+  if (given.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+    throw new AppError(400, 'validation_failed', 'scheduledAt is in the future', [{ path: 'scheduledAt', message: 'more than 5 minutes ahead' }])
+  }
+  if (given.getTime() < now.getTime() - retentionDays * 86_400_000) {
+    throw new AppError(400, 'validation_failed', `scheduledAt is more than ${retentionDays} days ago`, [
+      {
+        path: 'scheduledAt',
+        message: `${given.toISOString()} is older than the ledger keeps runs (TASK_LEDGER_RETENTION_DAYS=${retentionDays}): it could not tell whether that occurrence already ran`,
+      },
+    ])
+  }
 }
 
 function safeJson(text: string): unknown {

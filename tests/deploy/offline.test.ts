@@ -64,8 +64,11 @@ describe('the Lambda artifacts under serverless-offline', () => {
   })
 
   it('runs a scheduled task through the tasks function, and fails the invocation of an unknown one', async () => {
-    const ran = await invoke('lowtide-local-tasks', scheduleInput('ledger-cleanup', '2026-07-01T03:30:00Z'))
-    expect(ran).toMatchObject({ status: 200, functionError: null, body: { task: 'ledger-cleanup', ok: true, body: { status: 'succeeded' } } })
+    // Its latest occurrence (03:30 UTC daily): deployed, the ledger answers for the last 30 days only.
+    const occurrence = new Date(Date.now() - 3.5 * 3600_000)
+    occurrence.setUTCHours(3, 30, 0, 0)
+    const ran = await invoke('lowtide-local-tasks', scheduleInput('ledger-cleanup', occurrence.toISOString()))
+    expect(ran).toMatchObject({ status: 200, functionError: null, body: { task: 'ledger-cleanup', ok: true, body: { status: 'succeeded', scheduledAt: occurrence.toISOString() } } })
     const runs = await db.observer.query(`SELECT task, status, trigger FROM task_runs WHERE task = 'ledger-cleanup'`)
     expect(runs.rows).toEqual([{ task: 'ledger-cleanup', status: 'succeeded', trigger: 'eventbridge' }])
     const unknown = await invoke('lowtide-local-tasks', scheduleInput('no-such-task'))

@@ -18,3 +18,13 @@ export async function runTask(t: TestApp, name: string, scheduledAt?: Date, trig
   const res = await t.app.request(taskRequest('http://local', name, { secret: TEST_SIGNING_SECRET, scheduledAt, trigger }))
   return { status: res.status, body: await res.json() }
 }
+
+/**
+ * Distinct occurrences of an every-minute task, one per call, ascending from `start` (a day ago): a
+ * trigger's time stands for the cron's occurrence at or before it, so runs a second apart would be
+ * one occurrence, and every run after the first a duplicate.
+ */
+export function minuteOccurrences(start = Date.now() - 86_400_000): () => Date {
+  let next = Math.floor(start / 60_000) * 60_000
+  return () => new Date((next += 60_000))
+}

@@ -160,7 +160,7 @@ describe('outbox → SQS → consumer → /queue/deliver', () => {
 
   it('coalesces continuations of one task: while one is pending, another is that one', async () => {
     const first = (await (await trigger('chunked', new Date('2026-09-03T00:00:00Z'))).json()) as { more: boolean; continuation: string }
-    const second = (await (await trigger('chunked', new Date('2026-09-03T00:01:00Z'))).json()) as { more: boolean; continuation: string }
+    const second = (await (await trigger('chunked', new Date('2026-09-04T00:00:00Z'))).json()) as { more: boolean; continuation: string }
     expect(first.more && second.more).toBe(true)
     expect(second.continuation).toBe(first.continuation)
     const pending = await db.observer.query(`SELECT id FROM outbox WHERE coalesce_key = 'continuation:chunked' AND status = 'pending'`)

@@ -3,11 +3,13 @@ import { schedules } from '../../cron/schedules.js'
 import { dbTransport, type EmailTransport } from '../../src/domain/emails/transport.js'
 import { type TestApp } from '../helpers/app.js'
 import { freshDatabase, type TestDatabase } from '../helpers/db.js'
-import { runTask, taskApp } from '../helpers/tasks.js'
+import { minuteOccurrences, runTask, taskApp } from '../helpers/tasks.js'
 import { seedUser, type SeededUser } from '../helpers/users.js'
 
 let db: TestDatabase
 let t: TestApp
+// Each run its own occurrence of the every-minute task.
+const nextMinute = minuteOccurrences()
 beforeAll(async () => {
   db = await freshDatabase()
   t = taskApp(db.url)
@@ -56,7 +58,7 @@ describe('campaign-dispatch', () => {
       `UPDATE contacts SET unsubscribed_at = now() WHERE id = (SELECT contact_id FROM scheduled_emails WHERE campaign_id = $1 ORDER BY id LIMIT 1)`,
       [id],
     )
-    const res = await runTask(t, 'campaign-dispatch', new Date(Math.floor(Date.now() / 60_000) * 60_000))
+    const res = await runTask(t, 'campaign-dispatch', nextMinute())
     expect(res.body).toMatchObject({ status: 'succeeded', processed: 3, more: false })
     expect(await emailStats(id)).toEqual({ sent: 2, skipped: 1, pending: 2 }) // 2 follow-ups, due in an hour
     expect(await balanceOf(u)).toBe(8)
@@ -70,11 +72,11 @@ describe('campaign-dispatch', () => {
   it('skips follow-ups to contacts who replied, then completes the campaign', async () => {
     const u = await seedUser(db.observer, { credits: 10 })
     const id = await runningCampaign(u, 2, { followUpMinutes: 1 })
-    await runTask(t, 'campaign-dispatch', new Date())
+    await runTask(t, 'campaign-dispatch', nextMinute())
     // One contact answers; the follow-ups come due.
     await db.observer.query(`UPDATE contacts SET replied_at = now() WHERE id = (SELECT contact_id FROM scheduled_emails WHERE campaign_id = $1 AND step_position = 2 ORDER BY id LIMIT 1)`, [id])
     await db.observer.query(`UPDATE scheduled_emails SET send_at = now() - interval '1 second' WHERE campaign_id = $1 AND step_position = 2`, [id])
-    const res = await runTask(t, 'campaign-dispatch', new Date(Date.now() + 1000))
+    const res = await runTask(t, 'campaign-dispatch', nextMinute())
     expect(res.body.result.completed).toContain(id)
     expect(await emailStats(id)).toEqual({ sent: 3, skipped: 1 })
     expect((await campaignOf(id)).status).toBe('completed')
@@ -83,7 +85,7 @@ describe('campaign-dispatch', () => {
   it('pauses a campaign whose user runs out of credits, sending nothing without a credit', async () => {
     const u = await seedUser(db.observer, { credits: 5 })
     const id = await runningCampaign(u, 8)
-    const res = await runTask(t, 'campaign-dispatch', new Date(Date.now() + 2000))
+    const res = await runTask(t, 'campaign-dispatch', nextMinute())
     expect(res.body.result.paused).toEqual([id])
     expect(await emailStats(id)).toEqual({ sent: 5, pending: 3 })
     expect(await campaignOf(id)).toEqual({ status: 'paused', status_reason: 'insufficient_credits' })
@@ -91,7 +93,7 @@ describe('campaign-dispatch', () => {
     const sent = await db.observer.query(`SELECT count(*)::int AS n FROM sent_emails WHERE user_id = $1`, [u.id])
     expect(sent.rows[0].n).toBe(5)
     // Paused campaigns are left alone.
-    await runTask(t, 'campaign-dispatch', new Date(Date.now() + 3000))
+    await runTask(t, 'campaign-dispatch', nextMinute())
     expect(await emailStats(id)).toEqual({ sent: 5, pending: 3 })
   })
 })
@@ -104,7 +106,7 @@ describe('campaign-dispatch under a budget and under crashes', () => {
     const runs: { more: boolean; processed: number }[] = []
     const base = Date.now() + 10_000
     for (let i = 0; i < 200; i++) {
-      const res = await runTask(small, 'campaign-dispatch', new Date(base + i * 1000))
+      const res = await runTask(small, 'campaign-dispatch', nextMinute())
       expect(res.status).toBe(200)
       runs.push({ more: res.body.more, processed: res.body.processed })
       if (!res.body.more) break
@@ -128,7 +130,7 @@ describe('campaign-dispatch under a budget and under crashes', () => {
     const runs: { processed: number; more: boolean; ms: number }[] = []
     for (let i = 0; i < 8; i++) {
       const started = performance.now()
-      const res = await runTask(paced, 'campaign-dispatch', new Date(Date.now() + 120_000 + i * 1000))
+      const res = await runTask(paced, 'campaign-dispatch', nextMinute())
       expect(res.body.status).toBe('succeeded')
       runs.push({ processed: res.body.processed, more: res.body.more, ms: performance.now() - started })
       if (!res.body.more) break
@@ -163,7 +165,7 @@ describe('campaign-dispatch under a budget and under crashes', () => {
     for (let i = 0; i < 20; i++) {
       sends = 0
       killAt = 1 + Math.floor(Math.random() * 30)
-      const res = await runTask(app, 'campaign-dispatch', new Date(Date.now() + 20_000 + i * 1000))
+      const res = await runTask(app, 'campaign-dispatch', nextMinute())
       kills.push(res.status)
       // The dead run's lease is still there until it expires; let it expire.
       await db.observer.query(`UPDATE task_leases SET expires_at = now() WHERE task = 'campaign-dispatch'`)
@@ -171,7 +173,7 @@ describe('campaign-dispatch under a budget and under crashes', () => {
     // Every run dies (the server ends its connection: 503), each at a random email of its batch.
     expect(kills).toEqual(Array(20).fill(503))
     killAt = -1
-    for (let i = 0; i < 20 && (await emailStats(id)).pending; i++) await runTask(app, 'campaign-dispatch', new Date(Date.now() + 60_000 + i * 1000))
+    for (let i = 0; i < 20 && (await emailStats(id)).pending; i++) await runTask(app, 'campaign-dispatch', nextMinute())
     expect(await emailStats(id)).toEqual({ sent: 400 })
     const sent = await db.observer.query(`SELECT count(*)::int AS n, count(DISTINCT scheduled_email_id)::int AS d FROM sent_emails WHERE user_id = $1`, [u.id])
     expect(sent.rows[0]).toEqual({ n: 400, d: 400 })

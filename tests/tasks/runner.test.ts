@@ -33,6 +33,7 @@ const entries: ScheduleEntry[] = [
   probe('once', { catchUp: 'once' }),
   probe('all', { catchUp: 'all', maxCatchUp: 3 }),
   probe('hourly', { cron: '0 * * * *' }),
+  probe('daily', { cron: '0 8 * * *' }),
   probe('broken', {}, async () => {
     throw new Error('boom')
   }),
@@ -132,6 +133,32 @@ describe('occurrences and leases', () => {
     expect(first.body).toMatchObject({ status: 'succeeded', processed: 1 })
     expect(second.body).toMatchObject({ status: 'duplicate', runId: first.body.runId })
     expect(calls.filter((c) => c.task === 'hourly')).toHaveLength(1)
+  })
+
+  it("takes the cron's occurrence at or before a trigger's time: a daily 08:00 task called at 08:00:10 and 08:03:40 runs once", async () => {
+    const first = await runTask(t, 'daily', new Date('2026-02-10T08:00:10Z'))
+    const late = await runTask(t, 'daily', new Date('2026-02-10T08:03:40Z'))
+    // A manual firing in the evening is the same occurrence too; the next day's is a new one.
+    const evening = await runTask(t, 'daily', new Date('2026-02-10T19:00:00Z'))
+    const nextDay = await runTask(t, 'daily', new Date('2026-02-11T08:00:02Z'))
+    expect([first.body.status, late.body.status, evening.body.status, nextDay.body.status]).toEqual(['succeeded', 'duplicate', 'duplicate', 'succeeded'])
+    expect([first.body.scheduledAt, late.body.scheduledAt, nextDay.body.scheduledAt]).toEqual(['2026-02-10T08:00:00.000Z', '2026-02-10T08:00:00.000Z', '2026-02-11T08:00:00.000Z'])
+    expect(calls.filter((c) => c.task === 'daily').map((c) => c.scheduledAt)).toEqual(['2026-02-10T08:00:00.000Z', '2026-02-11T08:00:00.000Z'])
+  })
+
+  it('answers 400 to a time older than the ledger keeps runs (AWS sample events say 1970), naming TASK_LEDGER_RETENTION_DAYS', async () => {
+    const body = JSON.stringify({ scheduledAt: '1970-01-01T00:00:00Z' })
+    const res = await post('daily', body, signRequest(TEST_SIGNING_SECRET, { method: 'POST', path: '/tasks/daily', body }))
+    const error = ((await res.json()) as any).error
+    expect([res.status, error.code, error.message]).toEqual([400, 'validation_failed', 'scheduledAt is more than 3650 days ago'])
+    expect(error.details[0].message).toMatch(/older than the ledger keeps runs \(TASK_LEDGER_RETENTION_DAYS=3650\): it could not tell whether that occurrence already ran/)
+    // With the default retention (30 days): 31 days ago is refused, 29 days ago runs.
+    const monthly = taskApp(db.url, { TASK_LEDGER_RETENTION_DAYS: '30' }, entries)
+    const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000)
+    expect((await runTask(monthly, 'daily', daysAgo(31))).status).toBe(400)
+    expect((await runTask(monthly, 'daily', daysAgo(29))).body.status).toBe('succeeded')
+    await monthly.close()
+    expect(calls.filter((c) => c.scheduledAt.startsWith('1970'))).toEqual([])
   })
 
   it('maps a trigger without scheduledAt to the latest cron occurrence, so triggers within a period are one', async () => {

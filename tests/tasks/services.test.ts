@@ -107,17 +107,21 @@ describe('chat-agent sync', () => {
 })
 
 describe('ledger-cleanup', () => {
-  it('prunes old task runs and spent rate-limit windows, keeping recent ones', async () => {
+  it("prunes task runs older than TASK_LEDGER_RETENTION_DAYS but each task's latest, and spent rate-limit windows", async () => {
+    const monthly = taskApp(db.url, { TASK_LEDGER_RETENTION_DAYS: '30' })
     await db.observer.query(
       `INSERT INTO task_runs (task, scheduled_at, status, trigger, started_at) VALUES
-         ('old', '2020-01-01', 'succeeded', 'cron', now() - interval '40 days'),
+         ('old', '2020-01-01', 'succeeded', 'cron', now() - interval '41 days'),
+         ('old', '2020-01-02', 'succeeded', 'cron', now() - interval '40 days'),
          ('recent', '2026-01-01', 'succeeded', 'cron', now() - interval '1 day')`,
     )
     await db.observer.query(`INSERT INTO rate_limits VALUES ('api:old', now() - interval '3 days', 5), ('api:new', now(), 1)`)
-    const res = await runTask(t, 'ledger-cleanup', new Date('2026-05-01T03:30:00Z'))
+    const res = await runTask(monthly, 'ledger-cleanup', new Date())
     expect(res.body.result).toMatchObject({ taskRuns: 1, rateLimits: 1 })
-    const left = await db.observer.query(`SELECT task FROM task_runs WHERE task IN ('old', 'recent')`)
-    expect(left.rows).toEqual([{ task: 'recent' }])
+    // A task that runs less often than the retention keeps its last occurrence: a trigger for it is a duplicate, not a second run.
+    const left = await db.observer.query(`SELECT task, scheduled_at::date::text AS day FROM task_runs WHERE task IN ('old', 'recent') ORDER BY task`)
+    expect(left.rows).toEqual([{ task: 'old', day: '2020-01-02' }, { task: 'recent', day: '2026-01-01' }])
+    await monthly.close()
   })
 })
 
