@@ -152,6 +152,22 @@ describe('the Worker with Cloudflare Queues as its outbox transport', () => {
     expect(done.rows).toEqual([1, 2, 3].map(() => ({ status: 'done', attempts: 1 })))
   })
 
+  it('acknowledges a second copy of a message in the same batch, which would otherwise be retried toward the dead-letter queue', async () => {
+    const { rows } = await pdb.db.observer.query<{ id: string }>(`INSERT INTO outbox (kind, payload) VALUES ('task', '{"task": "ledger-cleanup", "scheduledAt": "2026-10-04T03:30:00Z"}') RETURNING id`)
+    const fates: string[] = []
+    const message = (n: number) => ({ id: `m-${n}`, body: { id: rows[0]!.id, kind: 'task' }, attempts: 1, ack: () => fates.push(`ack ${n}`), retry: () => fates.push(`retry ${n}`) })
+    const consume = createQueueConsumer({
+      fetch: async (request) => (await mf.dispatchFetch(request.url, { method: request.method, headers: [...request.headers], body: await request.text() })) as unknown as Response,
+      signingSecret: TEST_SIGNING_SECRET,
+      logger: silentLogger,
+      deadLetterQueues: [q.deadLetterQueue],
+      maxRetries: q.maxRetries,
+    })
+    await consume({ queue: q.queue, messages: [message(1), message(2)], retryAll: () => fates.push('retryAll') })
+    expect(fates.sort()).toEqual(['ack 1', 'ack 2'])
+    expect((await pdb.db.observer.query(`SELECT status, attempts FROM outbox WHERE id = $1`, [rows[0]!.id])).rows).toEqual([{ status: 'done', attempts: 1 }])
+  })
+
   it('acknowledges a message on its last delivery while the database is down: the sweep republishes the row, the dead-letter queue stays clear', async () => {
     const { rows } = await pdb.db.observer.query<{ id: string }>(`INSERT INTO outbox (kind, payload) VALUES ('task', '{"task": "ledger-cleanup", "scheduledAt": "2026-10-02T03:30:00Z"}'), ('task', '{"task": "ledger-cleanup", "scheduledAt": "2026-10-03T03:30:00Z"}') RETURNING id`)
     const fates: string[] = []

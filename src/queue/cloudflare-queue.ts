@@ -5,7 +5,8 @@
  * `waitUntil` after the response like every publish. Consumer: the Worker's own `queue()` handler
  * hands each message to the same signed `POST /queue/deliver` through `app.fetch` and maps the
  * answer onto the message:
- * - `done` / `duplicate` / `unknown` / `dead` / `deferred` / `postponed` → `ack()`;
+ * - `done` / `duplicate` / `unknown` / `dead` / `deferred` / `postponed` → `ack()`, and so is a
+ *   second copy of a message in the same batch, without a delivery of its own;
  * - `retry` → `retry({ delaySeconds })` with the endpoint's backoff (≤ 900 s: longer waits are
  *   `deferred` to the row's `next_attempt_at`, for the sweep);
  * - 503 (the database unreachable) → no new message is started and the rest of the batch is retried
@@ -17,7 +18,7 @@
  */
 import type { Logger } from '../logger.js'
 import { createDeliverCall, type DeliverOutcome } from './deliver-call.js'
-import { messageId, type OutboxMessage } from './message.js'
+import { messageId, splitCopies, type OutboxMessage } from './message.js'
 import type { QueuePublisher } from './publisher.js'
 
 /** Cloudflare's cap on a message's delay (12 h). */
@@ -102,12 +103,14 @@ export function createQueueConsumer(options: QueueConsumerOptions): (batch: Queu
     }
     const call = createDeliverCall({ appBaseUrl: 'https://lowtide.internal', signingSecret: options.signingSecret, fetch: options.fetch, logger, trigger: 'cloudflare-queues', timeoutMs: options.timeoutMs })
     const deadLetter = options.deadLetterQueues.includes(batch.queue)
-    const pending = [...batch.messages]
+    const { toDeliver: pending, copies } = splitCopies(batch.messages, (m) => m.body)
     const decided = new Set<QueueMessage>()
     const ack = (m: QueueMessage) => {
       decided.add(m)
       m.ack()
     }
+    for (const copy of copies) ack(copy)
+    if (copies.length) logger.info('copies of a message in one batch acknowledged', { queue: batch.queue, messageIds: copies.map((m) => m.id) })
     const retry = (m: QueueMessage, delaySeconds?: number) => {
       decided.add(m)
       m.retry(delaySeconds === undefined ? undefined : { delaySeconds: clampDelay(delaySeconds) })
@@ -130,7 +133,7 @@ export function createQueueConsumer(options: QueueConsumerOptions): (batch: Queu
     const work = async () => {
       for (let message = pending.shift(); message && unavailableS === undefined; message = pending.shift()) await handle(message)
     }
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 5, batch.messages.length) }, work))
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 5, pending.length) }, work))
     if (unavailableS === undefined) return
     // The database is down: the rest of the batch comes back later, except messages out of retries,
     // which would reach the dead-letter queue for no fault of their rows: the sweep republishes those.

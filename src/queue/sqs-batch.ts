@@ -5,13 +5,14 @@
  * Worker, the Lambda HTTP API, a Node server, or the same Lambda through `app.fetch`.
  * - `done` / `duplicate` / `unknown` / `dead` / `deferred` / `postponed` → success (SQS deletes the
  *   message; a postponed row is published again by the app, after its wait);
+ * - a second copy of a message in the same batch → success, without a delivery of its own;
  * - `retry` → failure, and the message's visibility is set to the backoff (≤ 900 s);
  * - the app unreachable or answering an error → failure at the queue's own visibility timeout.
  * After `maxReceiveCount` failures SQS moves the message to the DLQ.
  */
 import type { Logger } from '../logger.js'
 import { createDeliverCall, type DeliverOutcome } from './deliver-call.js'
-import { messageId } from './message.js'
+import { messageId, splitCopies } from './message.js'
 
 /** A record of an SQS event, with every field AWS sends (see tests/helpers/lambda-events.ts). */
 export interface SqsRecord {
@@ -83,7 +84,8 @@ export function createSqsBatchConsumer(options: SqsBatchOptions): (event: SqsEve
 
   return async (event) => {
     const failures = new Set<string>()
-    const records = [...event.Records]
+    const { toDeliver: records, copies } = splitCopies(event.Records, (r) => r.body)
+    if (copies.length) logger.info('copies of a message in one batch acknowledged', { messageIds: copies.map((r) => r.messageId) })
     const work = async () => {
       for (let record = records.shift(); record; record = records.shift()) {
         const outcome = await deliverOne(record)
@@ -95,7 +97,7 @@ export function createSqsBatchConsumer(options: SqsBatchOptions): (event: SqsEve
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 10, event.Records.length) }, work))
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 10, records.length) }, work))
     // In the order SQS gave them, so the answer reads like the batch.
     return { batchItemFailures: event.Records.filter((r) => failures.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) }
   }

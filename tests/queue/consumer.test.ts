@@ -121,6 +121,19 @@ describe('outbox → SQS → consumer → /queue/deliver', () => {
     expect((await db.observer.query(`SELECT status, attempts FROM outbox WHERE id = $1`, [id])).rows[0]).toEqual({ status: 'done', attempts: 1 })
   })
 
+  it('acknowledges a second copy of a message in the same batch instead of reporting it failed; the work runs once', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [a, b] = [await taskRow('echo'), await taskRow('echo')]
+      const before = ran.length
+      // Two copies of `a` (an at-least-once queue's duplicate) side by side with `b`, as SQS may batch them.
+      const copies = [record(a, 0), record(b, 1), record(a, 2)]
+      expect(await consumer()({ Records: copies })).toEqual({ batchItemFailures: [] })
+      expect(ran.length).toBe(before + 2)
+      const rows = (await db.observer.query(`SELECT status, attempts FROM outbox WHERE id = ANY($1)`, [[a, b]])).rows
+      expect(rows).toEqual([{ status: 'done', attempts: 1 }, { status: 'done', attempts: 1 }])
+    }
+  })
+
   it('reports exactly the failed messages of a batch of 10', async () => {
     const ids = [] as string[]
     for (let i = 0; i < 10; i++) ids.push(await taskRow(i % 4 === 1 ? 'broken' : 'echo'))
