@@ -15,10 +15,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildLambdas, type LambdaArtifact } from '../../tools/build-lambda.js'
 import { httpApiEventFor, startApiGateway, type ApiGateway } from '../../tools/lib/api-gateway.js'
-import { startLambdaEnvironment, unzipTaskRoot, type LambdaEnvironment } from '../../tools/lib/lambda-runtime.js'
+import { RIC_INSTALLED, RIC_MISSING, startLambdaEnvironment, unzipTaskRoot, type LambdaEnvironment } from '../../tools/lib/lambda-runtime.js'
 import { startNeonProxy, type NeonProxy } from '../../tools/lib/neon-proxy.js'
 import { startSqsPoller, type Poller } from '../../tools/lib/sqs-poller.js'
 import type { SqsBatchResponse } from '../../src/queue/sqs-batch.js'
@@ -91,7 +91,12 @@ async function until<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 2
   }
 }
 
+beforeEach((ctx) => {
+  if (!RIC_INSTALLED) ctx.skip(RIC_MISSING)
+})
+
 beforeAll(async () => {
+  if (!RIC_INSTALLED) return
   ;[artifacts, db, sqs, receiver] = await Promise.all([buildLambdas(outDir), freshDatabase(), startLocalSqs({ visibilityTimeoutS: 120 }), startWebhookReceiver()])
   api = await appFunction('api')
   gateway = await startApiGateway((event) => api.invoke(event))

@@ -20,6 +20,12 @@ import { unzipSync } from 'fflate'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const RIC = path.join(ROOT, 'node_modules', 'aws-lambda-ric', 'index.mjs')
+/**
+ * aws-lambda-ric builds curl and its native client at install, which needs cmake: it is an optional
+ * dependency, so `npm install` works without cmake, and the tests that need it say so when skipped.
+ */
+export const RIC_INSTALLED = fs.existsSync(path.join(path.dirname(RIC), 'rapid-client.node'))
+export const RIC_MISSING = 'needs aws-lambda-ric, built by npm install when cmake is present (apt-get install cmake, then npm install; CI requires it)'
 const MODULE_RECORDER = path.join(ROOT, 'tools', 'lib', 'record-modules.mjs')
 const RUNTIME_API = '/2018-06-01/runtime'
 
