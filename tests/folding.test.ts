@@ -37,6 +37,8 @@ beforeAll(async () => {
     DB_APPLICATION_NAME: uniqueAppName('folding-worker'),
     TASK_SIGNING_SECRET: TEST_SIGNING_SECRET,
     LOG_LEVEL: 'warn',
+    // The simulated day is 2026-03-29 (a daylight-saving change): within what the ledger keeps here.
+    TASK_LEDGER_RETENTION_DAYS: '3650',
   })
 }, 120_000)
 afterAll(async () => {
