@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { parse, type Tags } from 'yaml'
+import { parseServerlessYaml } from '../../cron/serverless-yaml.js'
 import { ROOT } from '../../tools/build-lambda.js'
 
 export interface DeployedFunction {
@@ -19,15 +19,10 @@ export interface DeployedFunction {
   environment: Record<string, string>
 }
 
-// CloudFormation's short forms, kept as objects so that an unresolved one is recognised.
-const cloudFormationTags: Tags = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'ImportValue', 'If', 'Equals', 'Not', 'And', 'Or', 'FindInMap', 'GetAZs', 'Base64', 'Cidr'].flatMap((name) =>
-  (['scalar', 'seq'] as const).map((nodeClass) => ({ tag: `!${name}`, collection: nodeClass === 'seq' ? ('seq' as const) : undefined, resolve: (value: unknown) => ({ [`Fn::${name}`]: value }) })) as never[],
-)
-
 type Yaml = { provider: { timeout?: number; memorySize?: number; environment?: Record<string, unknown> }; custom?: Record<string, unknown>; functions: Record<string, Record<string, unknown>> }
 
 export function deployedFunction(name: string, resolved: Record<string, string>): DeployedFunction {
-  const doc = parse(fs.readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8'), { customTags: cloudFormationTags }) as Yaml
+  const doc = parseServerlessYaml(fs.readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as unknown as Yaml
   const fn = doc.functions[name]
   if (!fn) throw new Error(`serverless.yml has no function ${name}`)
   const own = fn.environment
