@@ -14,6 +14,8 @@ import {
   UNIQUE_VIOLATION,
   sqlState,
   isConnectionLoss,
+  isSaturation,
+  saturatedError,
 } from './db/errors.js'
 
 export interface ErrorBody {
@@ -70,8 +72,10 @@ export function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err
   if (err instanceof ZodError) return validationError(err)
   if (err instanceof DbUnavailableError) {
-    return new AppError(503, 'db_unavailable', err.message, undefined, { 'Retry-After': String(err.retryAfterS) })
+    return new AppError(503, err.reason === 'saturated' ? 'db_saturated' : 'db_unavailable', err.message, undefined, { 'Retry-After': String(err.retryAfterS) })
   }
+  // Saturation reported by a statement that did not pass a request scope (or a driver that hands SQLSTATEs through).
+  if (isSaturation(err)) return toAppError(saturatedError(err))
   if (err instanceof ScopeClosedError) {
     return new AppError(503, 'request_ended', err.message)
   }

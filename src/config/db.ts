@@ -22,7 +22,7 @@ export const dbVariables = {
     default: 1000,
     doc: 'a pooled connection idle this long answers `SELECT 1` (within half the connect timeout) before a request gets it; a dead one is replaced, so a thawed Lambda never hands one to a request',
   }),
-  DB_STATEMENT_TIMEOUT_MS: int({ min: 0, max: 24 * 3600_000, default: 20_000, doc: 'server-side `statement_timeout` (`0`: none)' }),
+  DB_STATEMENT_TIMEOUT_MS: int({ min: 0, max: 24 * 3600_000, default: 20_000, doc: 'a statement running longer is cancelled (`0`: never): `statement_timeout` in each transaction, a cancel request otherwise — and the server\'s own setting with `DB_POOLER=none`' }),
   DB_LEAK_WARN_MS: int({ min: 1, max: 24 * 3600_000, default: 10_000, doc: 'a connection held longer logs a leak warning with its route and acquisition stack' }),
   DB_APPLICATION_NAME: text({ default: 'lowtide', max: 63, refine: [(v) => /^[\x20-\x7e]+$/.test(v), 'must be printable ASCII'], doc: '`application_name`, so `pg_stat_activity` shows whose connection it is' }),
   DB_DRIVER: oneOf({
@@ -30,10 +30,15 @@ export const dbVariables = {
     default: 'pg',
     doc: "`pg`; `postgres` (postgres.js: statements through its pool, a reserved connection only for transactions); `neon-ws` (Neon's serverless driver over WebSocket, a connection per request); `neon-http` (single statements and batches over Neon's SQL-over-HTTP, transactions over `neon-ws`) — see [Deploying to Workers](#deploying-to-workers)",
   }),
+  DB_POOLER: oneOf({
+    values: ['transaction', 'none'],
+    default: 'transaction',
+    doc: "what `DATABASE_URL` reaches. `transaction`: works behind a transaction-mode pooler (PgBouncer, Neon's and Supabase's poolers, Supavisor, RDS Proxy, Hyperdrive) as well as straight to Postgres — no startup parameter but `application_name`, the statement timeout set with `SET LOCAL` in each transaction and enforced by a cancel request, no prepared statements. `none`: straight to Postgres (or a session-mode pooler) — the timeout also as a startup parameter, and `DB_PREPARE` on. See *Capacity*",
+  }),
   DB_PREPARE: oneOf({
     values: ['on', 'off'],
-    default: 'on',
-    doc: '`postgres` driver: statements as named prepared statements, parsed once per connection. `off` behind a pooler in transaction mode that cannot keep them (PgBouncer before 1.21 or without `max_prepared_statements`, Supavisor transaction mode) or where they pin connections (RDS Proxy)',
+    defaultText: '`on` with `DB_POOLER=none`, else `off`',
+    doc: '`postgres` driver: statements as named prepared statements, parsed once per connection. Only where the connection keeps them: straight to Postgres, or PgBouncer ≥ 1.21 with `max_prepared_statements`',
   }),
   NEON_HTTP_ENDPOINT: text({
     max: 500,
@@ -59,8 +64,13 @@ export interface DbConfig {
   connectTimeoutMs: number
   /** A pooled connection idle this long answers `SELECT 1` (within half the connect timeout) before a request gets it. */
   checkIdleAfterMs: number
-  /** Server-side `statement_timeout`; 0 disables. */
+  /** A statement running longer is cancelled; 0 disables. */
   statementTimeoutMs: number
+  /**
+   * `transaction`: nothing a transaction-mode pooler refuses or loses (startup parameters, session
+   * state, prepared statements). `none`: straight to Postgres, where those are kept.
+   */
+  pooler: 'transaction' | 'none'
   /** A connection held longer than this logs a leak warning with its acquisition site. */
   leakWarnMs: number
   /** Shown in `pg_stat_activity.application_name`. */
@@ -93,7 +103,8 @@ export function dbConfig(v: Values<typeof dbVariables>, platform: Platform): DbC
     leakWarnMs: v.DB_LEAK_WARN_MS,
     applicationName: v.DB_APPLICATION_NAME,
     driver: v.DB_DRIVER,
-    prepare: v.DB_PREPARE === 'on',
+    pooler: v.DB_POOLER,
+    prepare: (v.DB_PREPARE ?? (v.DB_POOLER === 'none' ? 'on' : 'off')) === 'on',
     neon: { wsProxy: v.NEON_WS_PROXY, insecure: v.NEON_WS_INSECURE === '1', httpEndpoint: v.NEON_HTTP_ENDPOINT },
   }
 }

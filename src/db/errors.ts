@@ -1,10 +1,13 @@
 /** Errors of the database layer; `src/errors.ts` maps them to HTTP answers. */
 
-/** No connection could be had in time: pool exhausted, or the server is unreachable. → 503 + Retry-After. */
+/**
+ * No connection could be had in time: pool exhausted, the server unreachable, or — `saturated` — the
+ * server or the pooler in front of it has no room for another client now. → 503 + Retry-After.
+ */
 export class DbUnavailableError extends Error {
   override name = 'DbUnavailableError'
   constructor(
-    readonly reason: 'pool_exhausted' | 'connect_failed' | 'connection_lost',
+    readonly reason: 'pool_exhausted' | 'connect_failed' | 'connection_lost' | 'saturated',
     message: string,
     readonly retryAfterS = 1,
     options?: { cause?: unknown },
@@ -46,6 +49,34 @@ export function isConnectionLoss(err: unknown, client?: unknown): boolean {
   if (c && (c._queryable === false || c._ending === true)) return true
   const e = err as { code?: unknown; message?: unknown } | null
   return (typeof e?.code === 'string' && SOCKET_ERRORS.has(e.code)) || (typeof e?.message === 'string' && LOST_MESSAGES.test(e.message))
+}
+
+/** Postgres' `too_many_connections`: max_connections reached, the rest reserved, or a role's or database's CONNECTION LIMIT. */
+export const TOO_MANY_CONNECTIONS = '53300'
+
+// What the poolers say when they have no room: PgBouncer (max_client_conn, max_db_connections, a
+// client that waited query_wait_timeout for a server connection), RDS Proxy (ConnectionBorrowTimeout),
+// Supavisor (its client limit, a checkout that timed out). Only PgBouncer's are checked here, against 1.18.
+const SATURATION_MESSAGES = /no more connections allowed|query_wait_timeout|Timed-out waiting to acquire database connection|Max client connections reached|Unable to check out process from the pool/i
+
+/**
+ * The server or a pooler in front of it refused for lack of room (53300, a pooler's limit or its
+ * wait timeout): the database is saturated, not down — what to tell a client is "come back a little later".
+ */
+export function isSaturation(err: unknown): boolean {
+  if (sqlState(err) === TOO_MANY_CONNECTIONS) return true
+  const message = (err as { message?: unknown } | null)?.message
+  return typeof message === 'string' && SATURATION_MESSAGES.test(message)
+}
+
+/**
+ * A `saturated` error for `cause`. Its Retry-After is jittered — `base` to twice `base` seconds — so
+ * the many clients one saturation turned away do not all come back in the same second.
+ */
+export function saturatedError(cause: unknown, baseS = 1, random = Math.random): DbUnavailableError {
+  const base = Math.max(1, Math.ceil(baseS))
+  const message = (cause as { message?: unknown } | null)?.message
+  return new DbUnavailableError('saturated', `the database has no room for another connection now: ${typeof message === 'string' ? message : String(cause)}`, base + Math.floor(random() * (base + 1)), { cause })
 }
 
 export const UNIQUE_VIOLATION = '23505'

@@ -6,7 +6,7 @@
  * This sits on every request's path, so it avoids work it does not need: no connection, no promise
  * chain, and no allocation beyond the scope object until the first query.
  */
-import { DbUnavailableError, isConnectionLoss, ScopeClosedError } from './errors.js'
+import { DbUnavailableError, isConnectionLoss, isSaturation, saturatedError, ScopeClosedError } from './errors.js'
 import { runInOrder, Transaction } from './transaction.js'
 import type { ConnectionSource, Db, Lease, PgClientLike, Queryable, QueryResult, QueryResultRow, Statement, StatementChannel } from './types.js'
 
@@ -70,21 +70,39 @@ export class RequestScope implements Db {
     }
   }
 
-  /** Runs one statement on the scope's connection; refuses once the scope has ended. */
+  /**
+   * Runs one statement on the scope's connection; refuses once the scope has ended. Where the server
+   * was not told the statement timeout (behind a transaction-mode pooler), a statement running longer
+   * is cancelled from here: a cancel request, which poolers forward to the server connection.
+   */
   async run<R extends QueryResultRow>(client: PgClientLike, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     if (this.closed !== undefined) throw new ScopeClosedError(this.closed)
     this.inFlight++
+    const limit = this.source.statementTimeoutMs
+    const timer = limit ? setTimeout(() => void this.source.cancel(client).catch(() => undefined), limit) : undefined
     try {
       return await client.query<R>(text, params as unknown[] | undefined)
     } catch (err) {
       throw this.classify(err, client)
     } finally {
+      clearTimeout(timer)
       this.inFlight--
     }
   }
 
+  /** How a transaction starts: with the statement timeout as `SET LOCAL` (one round trip) where the session does not have it. */
+  get beginStatement(): string {
+    const limit = this.source.statementTimeoutMs
+    return limit ? `BEGIN; SET LOCAL statement_timeout = ${Math.floor(limit)}` : 'BEGIN'
+  }
+
   /** A statement's failure: a lost connection is poisoned (destroyed at the end, never pooled) and becomes a 503. */
   private classify(err: unknown, client: PgClientLike): unknown {
+    // A pooler that gave up waiting for a server connection for us (PgBouncer's query_wait_timeout) closes ours too.
+    if (isSaturation(err)) {
+      this.poisoned = true
+      return err instanceof DbUnavailableError ? err : saturatedError(err)
+    }
     if (!isConnectionLoss(err, client)) return err
     this.poisoned = true
     if (err instanceof DbUnavailableError) return err

@@ -5,6 +5,8 @@ import type { Db, PgClientLike, Queryable, QueryResult, QueryResultRow, Statemen
 interface StatementRunner {
   run<R extends QueryResultRow>(client: PgClientLike, text: string, params?: readonly unknown[]): Promise<QueryResult<R>>
   poison(): void
+  /** `BEGIN`, or `BEGIN` with the transaction's settings in the same round trip. */
+  readonly beginStatement: string
 }
 
 export class Transaction implements Db {
@@ -48,7 +50,7 @@ export class Transaction implements Db {
 
   private async enclose<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const savepoint = `lowtide_sp_${this.depth}`
-    await this.query(this.depth === 0 ? 'BEGIN' : `SAVEPOINT ${savepoint}`)
+    await this.query(this.depth === 0 ? this.scope.beginStatement : `SAVEPOINT ${savepoint}`)
     let result: T
     try {
       result = await fn(this)

@@ -83,8 +83,14 @@ export interface ConnectionSource {
   readonly name: string
   /** A shared pool (a connection given back is reused), or a connection opened and closed per request. */
   readonly mode: 'pool' | 'per-request'
-  /** Set when single statements can run without a connection (`neon-http`). */
+  /** Set when single statements can run without a connection (`neon-http`, postgres.js's pool). */
   readonly statements?: StatementChannel
+  /**
+   * A statement on a leased connection running longer is cancelled by the request scope, and each
+   * transaction sets it with `SET LOCAL`: where the server was not told at connect (behind a
+   * transaction-mode pooler). 0 or unset: the server enforces it, or there is none.
+   */
+  readonly statementTimeoutMs?: number
   /** `label` names the acquirer (route, task) in metrics and leak warnings. */
   acquire(label?: string): Promise<Lease>
   /** Cancel the statement running on `client` (PostgreSQL cancel request on a separate socket). */

@@ -154,8 +154,8 @@ describe('DB_DRIVER=postgres', () => {
     await down.end()
   })
 
-  it('applies statement_timeout, application_name and named prepared statements (or none, DB_PREPARE=off)', async () => {
-    const s = source({ DB_STATEMENT_TIMEOUT_MS: '200' })
+  it('straight to Postgres (DB_POOLER=none): statement_timeout and application_name at connect, named prepared statements', async () => {
+    const s = source({ DB_STATEMENT_TIMEOUT_MS: '200', DB_POOLER: 'none' })
     const scope = new RequestScope(s)
     expect(sqlState(await scope.query('SELECT pg_sleep(2)').catch((e: unknown) => e))).toBe('57014')
     const settings = await scope.withClient((c) => c.query(`SELECT current_setting('statement_timeout') AS timeout, current_setting('application_name') AS app`))
@@ -167,13 +167,22 @@ describe('DB_DRIVER=postgres', () => {
     })
     expect(prepared.rows).toEqual([{ statement: 'SELECT $1::int AS x' }])
     await scope.end()
-    const unprepared = new RequestScope(source({ DB_PREPARE: 'off' }))
-    const none = await unprepared.withClient(async (c) => {
+  })
+
+  it('by default (safe behind a transaction pooler): no session setting and no prepared statement, the timeout still enforced', async () => {
+    const scope = new RequestScope(source({ DB_STATEMENT_TIMEOUT_MS: '200' }))
+    const started = performance.now()
+    expect(sqlState(await scope.query('SELECT pg_sleep(2)').catch((e: unknown) => e))).toBe('57014')
+    expect(performance.now() - started).toBeLessThan(1500)
+    const session = await scope.withClient(async (c) => {
       await c.query('SELECT $1::int AS x', [1])
-      return c.query(`SELECT count(*)::int AS n FROM pg_prepared_statements`)
+      return c.query(`SELECT current_setting('statement_timeout') AS timeout, current_setting('application_name') AS app, (SELECT count(*)::int FROM pg_prepared_statements) AS prepared`)
     })
-    expect(none.rows).toEqual([{ n: 0 }])
-    await unprepared.end()
+    expect(session.rows).toEqual([{ timeout: '0', app: appName, prepared: 0 }])
+    // Inside a transaction the server enforces it too (SET LOCAL, gone at COMMIT).
+    const inside = await scope.withTransaction((tx) => tx.query(`SELECT current_setting('statement_timeout') AS timeout`))
+    expect(inside.rows).toEqual([{ timeout: '200ms' }])
+    await scope.end()
   })
 
   it('drains to zero connections after the idle timeout, with no timer left', async () => {

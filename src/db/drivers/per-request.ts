@@ -3,10 +3,10 @@
  * `pg.Client`, `release` closes it. Nothing is shared between requests, so nothing needs draining.
  */
 import pg from 'pg'
-import { DbUnavailableError } from '../errors.js'
+import { DbUnavailableError, isSaturation, saturatedError } from '../errors.js'
 import { ConnectionMetrics } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
-import { cancelRunningStatement, pgClientOptions, type PgSourceOptions } from './pg-options.js'
+import { cancelRunningStatement, clientStatementTimeoutMs, pgClientOptions, type PgSourceOptions } from './pg-options.js'
 
 /** How a per-request source makes and cancels its connections (`pg` by default; Neon's driver over WebSocket). */
 export interface ClientFactory {
@@ -29,6 +29,7 @@ export function createPerRequestSource(
   return {
     name,
     mode: 'per-request',
+    statementTimeoutMs: clientStatementTimeoutMs(db),
     async acquire(label?: string): Promise<Lease> {
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
       const startedAt = metrics.beforeOpening(open.size)
@@ -51,6 +52,7 @@ export function createPerRequestSource(
         metrics.timedOut()
         // Not awaited: a client whose connect failed may never finish ending (Neon's WebSocket client does not).
         void client.end().catch(() => undefined)
+        if (isSaturation(err)) throw saturatedError(err, db.connectTimeoutMs / 1000)
         throw new DbUnavailableError('connect_failed', `could not connect to the database: ${(err as Error).message}`, 1, {
           cause: err,
         })

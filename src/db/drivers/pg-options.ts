@@ -12,15 +12,22 @@ export interface PgSourceOptions {
   name?: string
 }
 
-/** `pg` client options shared by both drivers. */
+/**
+ * `pg` client options shared by both drivers. A transaction-mode pooler refuses startup parameters
+ * it does not know (PgBouncer: `unsupported startup parameter: statement_timeout`) and would not
+ * keep them on its server connections anyway: only `application_name`, which poolers carry.
+ */
 export function pgClientOptions(db: DbConfig, connectionString: string): pg.ClientConfig {
   return {
     connectionString,
     application_name: db.applicationName,
     connectionTimeoutMillis: db.connectTimeoutMs,
-    ...(db.statementTimeoutMs > 0 ? { statement_timeout: db.statementTimeoutMs } : {}),
+    ...(db.pooler === 'none' && db.statementTimeoutMs > 0 ? { statement_timeout: db.statementTimeoutMs } : {}),
   }
 }
+
+/** The statement timeout the request scope enforces itself (SET LOCAL, cancel): wherever it cannot be a startup parameter. */
+export const clientStatementTimeoutMs = (db: DbConfig): number => (db.pooler === 'none' ? 0 : db.statementTimeoutMs)
 
 /**
  * Cancel whatever `client` is running, with PostgreSQL's cancel request: a separate short-lived
@@ -29,7 +36,7 @@ export function pgClientOptions(db: DbConfig, connectionString: string): pg.Clie
  * Bounded by the connect timeout: on a network that holds every byte, the caller (a request scope
  * giving its connection back) must not wait for the server's answer forever.
  */
-export function cancelRunningStatement(options: pg.ClientConfig, client: PgClientLike): Promise<void> {
+export function cancelRunningStatement(options: pg.ClientConfig, client: Pick<PgClientLike, 'processID' | 'secretKey'>): Promise<void> {
   if (client.processID == null || client.secretKey == null) return Promise.resolve()
   const { processID, secretKey } = client
   const canceller = new pg.Client(options)

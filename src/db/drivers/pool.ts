@@ -5,11 +5,11 @@
  * hands a dead one to a request.
  */
 import pg from 'pg'
-import { DbUnavailableError } from '../errors.js'
+import { DbUnavailableError, isSaturation, saturatedError } from '../errors.js'
 import { ConnectionMetrics, type Checkout } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
 import { IdleCheck } from './idle-check.js'
-import { cancelRunningStatement, pgClientOptions, type PgSourceOptions } from './pg-options.js'
+import { cancelRunningStatement, clientStatementTimeoutMs, pgClientOptions, type PgSourceOptions } from './pg-options.js'
 
 export function createPoolSource({ db, connectionString, logger, name = 'main' }: PgSourceOptions): ConnectionSource {
   const clientOptions = pgClientOptions(db, connectionString)
@@ -42,6 +42,7 @@ export function createPoolSource({ db, connectionString, logger, name = 'main' }
   return {
     name,
     mode: 'pool',
+    statementTimeoutMs: clientStatementTimeoutMs(db),
     acquire(label?: string): Promise<Lease> {
       const state = occupancy()
       const startedAt = metrics.beforeAcquire(state)
@@ -54,6 +55,7 @@ export function createPoolSource({ db, connectionString, logger, name = 'main' }
           pool.connect((err, client) => {
             if (err || !client) {
               metrics.timedOut()
+              if (isSaturation(err)) return reject(saturatedError(err, db.connectTimeoutMs / 1000))
               const exhausted = state.total >= state.max && state.idle === 0
               reject(
                 new DbUnavailableError(

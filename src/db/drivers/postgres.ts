@@ -16,11 +16,12 @@
  */
 import type postgres from 'postgres'
 import type { Options, PendingQuery, ReservedSql, Row, Sql } from 'postgres'
-import { DbUnavailableError, sqlState } from '../errors.js'
+import { DbUnavailableError, isSaturation, saturatedError, sqlState } from '../errors.js'
 import { ConnectionMetrics, type Checkout } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats, QueryResult, QueryResultRow, Statement, StatementChannel } from '../types.js'
 import { perRequestStats } from './per-request.js'
-import type { PgSourceOptions } from './pg-options.js'
+import type { DbConfig } from '../../config/runtime.js'
+import { cancelRunningStatement, clientStatementTimeoutMs, pgClientOptions, type PgSourceOptions } from './pg-options.js'
 
 type Runner = Sql | ReservedSql
 type Postgres = typeof postgres
@@ -35,6 +36,39 @@ const loadPostgres = (): Promise<Postgres> => (driver ??= import('postgres').the
  */
 const pgJson = { to: 114, from: [114, 3802], serialize: (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x)), parse: (x: string) => JSON.parse(x) as unknown }
 
+type Cancel = (pending: PendingQuery<Row[]>) => Promise<void>
+
+/**
+ * Cancels a statement the way libpq and `pg` do: the cancel request on its own socket, which is kept
+ * open until the server (or pooler) closes it. postgres.js 4 half-closes its cancel socket at once,
+ * and PgBouncer before 1.19 (Debian 12 ships 1.18) crashes when a cancel client leaves first
+ * (pgbouncer#801) — every client of that pooler cut off. postgres.js's own cancel still follows when
+ * the statement has not ended within the connect timeout: it is what closes a connection gone silent.
+ */
+function canceller(db: DbConfig, connectionString: string): Cancel {
+  const options = pgClientOptions(db, connectionString)
+  return async (pending) => {
+    const backend = (pending as { state?: { pid?: number | null; secret?: number | null } }).state
+    // Not on the wire yet: postgres.js withdraws it without a socket.
+    if (backend?.pid == null || backend.secret == null) return pending.cancel().catch(() => undefined)
+    await cancelRunningStatement(options, { processID: backend.pid, secretKey: backend.secret })
+    if (await settledWithin(pending, db.connectTimeoutMs)) return
+    await pending.cancel().catch(() => undefined)
+  }
+}
+
+/** Whether `pending` settles (either way) within `ms`; the timer is cleared either way. */
+function settledWithin(pending: PendingQuery<Row[]>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([
+    pending.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer))
+}
+
 /** The postgres.js options a DbConfig asks for. */
 export function postgresOptions({ db }: Pick<PgSourceOptions, 'db'>, max: number): Options<{}> {
   return {
@@ -48,13 +82,18 @@ export function postgresOptions({ db }: Pick<PgSourceOptions, 'db'>, max: number
     cancel_timeout: db.connectTimeoutMs / 1000,
     max_lifetime: db.maxLifetimeS > 0 ? db.maxLifetimeS : null,
     prepare: db.prepare,
+    // Behind a transaction-mode pooler, one statement in flight per connection: PgBouncer before 1.21
+    // hands the server connection to another client at each Sync, so a statement pipelined behind
+    // another (postgres.js describes json parameters in a round trip of their own) gets its answers
+    // on a connection it no longer has — "got packet from server when not linked", then a hang.
+    ...(db.pooler === 'transaction' ? { max_pipeline: 1 } : {}),
     // Idle sockets do not keep the process alive (pg's allowExitOnIdle).
     unref_sockets: true,
     onnotice: false,
     types: { pgJson },
     connection: {
       application_name: db.applicationName,
-      ...(db.statementTimeoutMs > 0 ? { statement_timeout: db.statementTimeoutMs } : {}),
+      ...(db.pooler === 'none' && db.statementTimeoutMs > 0 ? { statement_timeout: db.statementTimeoutMs } : {}),
     },
   }
 }
@@ -68,6 +107,7 @@ function createPooledPostgres({ db, connectionString, logger, name = 'postgres' 
   let ready: Promise<Sql> | undefined
   const pool = (): Sql | Promise<Sql> => sql ?? (ready ??= loadPostgres().then((postgres) => (sql = postgres(connectionString, postgresOptions({ db }, db.poolMax)))))
   const metrics = new ConnectionMetrics(name, db.leakWarnMs, logger)
+  const cancel = canceller(db, connectionString)
   const occupancy = () => {
     const s = sql?.stats ?? { connections: 0, opening: 0, idle: 0, waiting: 0 }
     return { total: s.connections + s.opening, idle: s.idle, waiting: s.waiting, max: db.poolMax }
@@ -75,7 +115,8 @@ function createPooledPostgres({ db, connectionString, logger, name = 'postgres' 
   return {
     name,
     mode: 'pool',
-    statements: statementChannel(pool, db.prepare),
+    statements: statementChannel(pool, db.prepare, clientStatementTimeoutMs(db), cancel),
+    statementTimeoutMs: clientStatementTimeoutMs(db),
     async acquire(label?: string): Promise<Lease> {
       const state = occupancy()
       const startedAt = metrics.beforeAcquire(state)
@@ -85,9 +126,10 @@ function createPooledPostgres({ db, connectionString, logger, name = 'postgres' 
         reserved = await (await pool()).reserve()
       } catch (err) {
         metrics.timedOut()
+        if (isSaturation(err)) throw saturatedError(err, db.connectTimeoutMs / 1000)
         throw sqlState(err) === undefined ? unavailable(err, db.poolMax, db.connectTimeoutMs) : err
       }
-      return new PostgresLease(new PostgresClient(reserved, db.prepare), metrics.acquired(startedAt, label, site), metrics, (destroy) => {
+      return new PostgresLease(new PostgresClient(reserved, db.prepare, cancel), metrics.acquired(startedAt, label, site), metrics, (destroy) => {
         // A dirty connection (a statement cut short, a transaction left open) must not serve another request.
         if (destroy) return destroyReserved(reserved)
         reserved.release()
@@ -107,11 +149,13 @@ function createPooledPostgres({ db, connectionString, logger, name = 'postgres' 
 
 function createPerRequestPostgres({ db, connectionString, logger, name = 'postgres' }: PgSourceOptions): ConnectionSource {
   const metrics = new ConnectionMetrics(name, db.leakWarnMs, logger)
+  const cancel = canceller(db, connectionString)
   const open = new Set<Sql>()
   let ended = false
   return {
     name,
     mode: 'per-request',
+    statementTimeoutMs: clientStatementTimeoutMs(db),
     async acquire(label?: string): Promise<Lease> {
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
       const [startedAt, site] = [metrics.beforeOpening(open.size), metrics.siteFor(label)]
@@ -119,7 +163,7 @@ function createPerRequestPostgres({ db, connectionString, logger, name = 'postgr
       const postgres = await loadPostgres()
       const sql = postgres(connectionString, { ...postgresOptions({ db }, 1), idle_timeout: null, max_lifetime: null })
       open.add(sql)
-      const client = new PostgresClient(sql, db.prepare)
+      const client = new PostgresClient(sql, db.prepare, cancel)
       return new PostgresLease(client, metrics.acquired(startedAt, label, site), metrics, async () => {
         open.delete(sql)
         await sql.end({ timeout: 0 }).catch(() => undefined)
@@ -134,17 +178,24 @@ function createPerRequestPostgres({ db, connectionString, logger, name = 'postgr
   }
 }
 
-/** Statements without a reserved connection: postgres.js picks a pooled one for each (or pipelines). */
-function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean): StatementChannel {
+/**
+ * Statements without a reserved connection: postgres.js picks a pooled one for each (or pipelines).
+ * `timeoutMs` (where the server was not told the statement timeout): a statement running longer is
+ * cancelled, as the request scope does on a leased connection.
+ */
+function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean, timeoutMs: number, cancel: Cancel): StatementChannel {
   // One `then` on the driver's promise, no async frame around it: this is every statement's path.
   const run = <R extends QueryResultRow>(pending: PendingQuery<Row[]>, signal: AbortSignal): Promise<QueryResult<R>> => {
-    const cancellable = track(signal, pending)
+    const cancellable = track(signal, pending, cancel)
+    const timer = timeoutMs > 0 ? setTimeout(() => void cancel(pending), timeoutMs) : undefined
     return pending.then(
       (rows) => {
+        clearTimeout(timer)
         cancellable.delete(pending)
         return asQueryResult<R>(rows)
       },
       (err: unknown) => {
+        clearTimeout(timer)
         cancellable.delete(pending)
         throw mapped(err)
       },
@@ -161,13 +212,16 @@ function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean): Sta
     async batch(statements: readonly Statement[], signal: AbortSignal) {
       const sql = await pool()
       const queries = statements.map(({ text, params }) => sql.unsafe<Row[]>(text, (params ?? []) as never[], { prepare }))
-      const cancellable = queries.map((q) => track(signal, q))
+      const cancellable = queries.map((q) => track(signal, q, cancel))
+      // Pipelined as one: the batch gets the statement timeout once per statement in it.
+      const timer = timeoutMs > 0 ? setTimeout(() => queries.forEach((q) => void cancel(q)), timeoutMs * queries.length) : undefined
       try {
         const results = (await sql.batch(queries)) as unknown as postgres.RowList<Row[]>[]
         return results.map((r) => asQueryResult(r))
       } catch (err) {
         throw mapped(err)
       } finally {
+        clearTimeout(timer)
         queries.forEach((q, i) => cancellable[i]!.delete(q))
       }
     },
@@ -180,14 +234,14 @@ function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean): Sta
  * EventTarget round trip on every query of every request.
  */
 const running = new WeakMap<AbortSignal, Set<PendingQuery<Row[]>>>()
-function track(signal: AbortSignal, pending: PendingQuery<Row[]>): Set<PendingQuery<Row[]>> {
-  if (signal.aborted) void pending.cancel().catch(() => undefined)
+function track(signal: AbortSignal, pending: PendingQuery<Row[]>, cancel: Cancel): Set<PendingQuery<Row[]>> {
+  if (signal.aborted) void cancel(pending)
   let set = running.get(signal)
   if (!set) {
     const queries = new Set<PendingQuery<Row[]>>()
     running.set(signal, queries)
     signal.addEventListener('abort', () => {
-      for (const q of queries) void q.cancel().catch(() => undefined)
+      for (const q of queries) void cancel(q)
     }, { once: true })
     set = queries
   }
@@ -200,6 +254,7 @@ export class PostgresClient implements PgClientLike {
   constructor(
     private readonly sql: Runner,
     private readonly prepare: boolean,
+    private readonly cancelStatement: Cancel,
   ) {}
 
   async query<R extends QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -216,7 +271,7 @@ export class PostgresClient implements PgClientLike {
 
   /** Cancels the statement running now, if any (PostgreSQL's cancel request on its own socket). */
   cancel(): Promise<void> {
-    return this.running?.cancel().catch(() => undefined) ?? Promise.resolve()
+    return this.running ? this.cancelStatement(this.running) : Promise.resolve()
   }
 }
 
@@ -279,6 +334,7 @@ const UNAVAILABLE = new Set(['CONNECT_TIMEOUT', 'QUEUE_TIMEOUT', 'CONNECTION_CLO
 
 /** A Postgres error (a SQLSTATE) or a programming error as it is; a failure to reach or keep the server becomes a 503. */
 function mapped(err: unknown): unknown {
+  if (isSaturation(err)) return saturatedError(err)
   if (sqlState(err) !== undefined) return err
   const code = (err as { code?: unknown } | null)?.code
   return typeof code === 'string' && UNAVAILABLE.has(code) ? unavailable(err, Number.POSITIVE_INFINITY, 0) : err
