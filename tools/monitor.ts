@@ -6,7 +6,7 @@
  * unavailable, never as zero.
  *
  *   npm run monitor -- [--once] [--json] [--watch <s>] [--warn 100] [--critical 150]
- *                      [--long <s>] [--idle-tx <s>] [--app <application_name>]
+ *                      [--long <s>] [--idle-tx <s>] [--app <application_name>] [--budget <connections>]
  *                      [--terminate-idle-older-than <duration> --yes]
  */
 import { parseArgs } from 'node:util'
@@ -27,6 +27,7 @@ const { values: o } = parseArgs({
     long: { type: 'string', default: '30' },
     'idle-tx': { type: 'string', default: '60' },
     app: { type: 'string', default: process.env.DB_APPLICATION_NAME ?? 'lowtide' },
+    budget: { type: 'string', default: process.env.DB_CONNECTION_BUDGET },
     'terminate-idle-older-than': { type: 'string' },
     yes: { type: 'boolean', default: false },
   },
@@ -44,9 +45,11 @@ const url = process.env.DATABASE_URL ?? readStartState()?.url
 if (!url) fail('set DATABASE_URL, or start the app with npm start first')
 const thresholds = { warn: Number(o.warn), critical: Number(o.critical) }
 if (!(thresholds.warn > 0 && thresholds.critical >= thresholds.warn)) fail('--warn must be > 0 and --critical ≥ --warn')
-let options: { longQueryS: number; idleInTransactionS: number }
+const budget = o.budget === undefined ? undefined : Number(o.budget)
+if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) fail(`--budget (or DB_CONNECTION_BUDGET) must be a whole number > 0 (got ${JSON.stringify(o.budget)})`)
+let options: { longQueryS: number; idleInTransactionS: number; applicationName: string; budget?: number }
 try {
-  options = { longQueryS: parseDuration(o.long!), idleInTransactionS: parseDuration(o['idle-tx']!) }
+  options = { longQueryS: parseDuration(o.long!), idleInTransactionS: parseDuration(o['idle-tx']!), applicationName: o.app!, ...(budget ? { budget } : {}) }
 } catch (err) {
   fail((err as Error).message)
 }

@@ -38,6 +38,8 @@ async function main() {
     env.SQS_QUEUE_URL = localQueue.queueUrl
     env.SQS_ENDPOINT = localQueue.endpoint
   }
+  // The embedded database is Postgres itself, no pooler in between: the timeout at connect, prepared statements.
+  if (!env.DATABASE_URL) env.DB_POOLER ??= 'none'
   const config = loadConfig(env, 'node')
   const logger = createLogger(config.logLevel)
 

@@ -16,6 +16,11 @@ export const dbVariables = {
   DB_IDLE_TIMEOUT_MS: int({ min: 1, max: 24 * 3600_000, default: 10_000, doc: 'an idle pooled connection is closed after this' }),
   DB_MAX_LIFETIME_S: int({ min: 0, max: 7 * 24 * 3600, default: 3600, doc: 'a pooled connection is retired after this age (`0`: never)' }),
   DB_CONNECT_TIMEOUT_MS: int({ min: 1, max: 120_000, default: 2000, doc: 'bound on connecting *and* on waiting for a free pooled connection; then 503 + `Retry-After`' }),
+  DB_CONNECT_RETRY: oneOf({
+    values: ['on', 'off'],
+    default: 'on',
+    doc: '`pg`: a connect the server or pooler refuses as full (53300, PgBouncer\'s limits) is tried again after a short jittered wait, within `DB_CONNECT_TIMEOUT_MS`, before the request is answered 503 `db_saturated` (postgres.js always does). See *Capacity* for what it buys',
+  }),
   DB_CHECK_IDLE_AFTER_MS: int({
     min: 0,
     max: 24 * 3600_000,
@@ -23,6 +28,11 @@ export const dbVariables = {
     doc: 'a pooled connection idle this long answers `SELECT 1` (within half the connect timeout) before a request gets it; a dead one is replaced, so a thawed Lambda never hands one to a request',
   }),
   DB_STATEMENT_TIMEOUT_MS: int({ min: 0, max: 24 * 3600_000, default: 20_000, doc: 'a statement running longer is cancelled (`0`: never): `statement_timeout` in each transaction, a cancel request otherwise — and the server\'s own setting with `DB_POOLER=none`' }),
+  DB_CONNECTION_BUDGET: int({
+    min: 1,
+    max: 100_000,
+    doc: 'the connections this deployment may hold at Postgres or at its pooler, as `cron/capacity.ts` declares it (`cron:sync` writes it); `/readyz`, `/ops` and `npm run monitor` show what is held against it',
+  }),
   DB_LEAK_WARN_MS: int({ min: 1, max: 24 * 3600_000, default: 10_000, doc: 'a connection held longer logs a leak warning with its route and acquisition stack' }),
   DB_APPLICATION_NAME: text({ default: 'lowtide', max: 63, refine: [(v) => /^[\x20-\x7e]+$/.test(v), 'must be printable ASCII'], doc: '`application_name`, so `pg_stat_activity` shows whose connection it is' }),
   DB_DRIVER: oneOf({
@@ -62,6 +72,8 @@ export interface DbConfig {
   maxLifetimeS: number
   /** Upper bound on connecting *and* on waiting for a free pooled connection. */
   connectTimeoutMs: number
+  /** A connect refused as full is tried again, jittered, within the connect timeout. */
+  connectRetry: boolean
   /** A pooled connection idle this long answers `SELECT 1` (within half the connect timeout) before a request gets it. */
   checkIdleAfterMs: number
   /** A statement running longer is cancelled; 0 disables. */
@@ -75,6 +87,8 @@ export interface DbConfig {
   leakWarnMs: number
   /** Shown in `pg_stat_activity.application_name`. */
   applicationName: string
+  /** The connections this deployment may hold at Postgres or its pooler (cron/capacity.ts), if declared. */
+  connectionBudget: number | undefined
   driver: 'pg' | 'postgres' | 'neon-ws' | 'neon-http'
   /** `postgres` driver: named prepared statements. */
   prepare: boolean
@@ -98,10 +112,12 @@ export function dbConfig(v: Values<typeof dbVariables>, platform: Platform): DbC
     idleTimeoutMs: v.DB_IDLE_TIMEOUT_MS,
     maxLifetimeS: v.DB_MAX_LIFETIME_S,
     connectTimeoutMs: v.DB_CONNECT_TIMEOUT_MS,
+    connectRetry: v.DB_CONNECT_RETRY === 'on',
     checkIdleAfterMs: v.DB_CHECK_IDLE_AFTER_MS,
     statementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS,
     leakWarnMs: v.DB_LEAK_WARN_MS,
     applicationName: v.DB_APPLICATION_NAME,
+    connectionBudget: v.DB_CONNECTION_BUDGET,
     driver: v.DB_DRIVER,
     pooler: v.DB_POOLER,
     prepare: (v.DB_PREPARE ?? (v.DB_POOLER === 'none' ? 'on' : 'off')) === 'on',

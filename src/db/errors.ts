@@ -79,6 +79,18 @@ export function saturatedError(cause: unknown, baseS = 1, random = Math.random):
   return new DbUnavailableError('saturated', `the database has no room for another connection now: ${typeof message === 'string' ? message : String(cause)}`, base + Math.floor(random() * (base + 1)), { cause })
 }
 
+/**
+ * Why a connection was refused, in words that say what to change: a pooler refusing the statement
+ * timeout as a startup parameter means DB_POOLER=none was set for a transaction-mode pooler.
+ */
+export function connectFailure(err: unknown): string {
+  const message = (err as { message?: unknown } | null)?.message
+  const text = typeof message === 'string' ? message : 'no client'
+  return /unsupported startup parameter/i.test(text)
+    ? `could not connect to the database: ${text} — DATABASE_URL reaches a transaction-mode pooler; leave DB_POOLER at its default (transaction)`
+    : `could not connect to the database: ${text}`
+}
+
 export const UNIQUE_VIOLATION = '23505'
 export const FOREIGN_KEY_VIOLATION = '23503'
 export const CHECK_VIOLATION = '23514'

@@ -1,8 +1,9 @@
 /**
- * Plain-SQL migrations, applied in order under an advisory lock and recorded in `lowtide_migrations`.
- * Each runs in its own transaction that first inserts its row, so a second migrator that somehow got
- * past the lock collides on the primary key instead of applying the file twice. An applied file whose
- * text changed is an error: migrations are append-only.
+ * Plain-SQL migrations, applied in order and recorded in `lowtide_migrations`. Each runs in its own
+ * transaction, which first takes a transaction-scoped advisory lock and looks its row up again: two
+ * migrators wait for each other and never apply a file twice, and no lock outlives its transaction —
+ * through a transaction-mode pooler a session lock would stay behind on whichever server connection
+ * took it. An applied file whose text changed is an error: migrations are append-only.
  */
 import type { Logger } from '../logger.js'
 import type { Queryable } from './types.js'
@@ -15,43 +16,52 @@ export interface Migration {
 
 /** Any 64-bit constant works; this one is "lowtide" in ASCII (0x6c6f7774696465), written in decimal for PostgreSQL < 16. */
 const LOCK_KEY = '30521856329606245'
+const LOCK = `SELECT pg_advisory_xact_lock(${LOCK_KEY}::bigint)`
 
 export async function migrate(client: Queryable, migrations: Migration[], logger?: Logger): Promise<string[]> {
   const ordered = [...migrations].sort((a, b) => a.id.localeCompare(b.id))
-  await client.query(`SELECT pg_advisory_lock(${LOCK_KEY}::bigint)`)
-  try {
+  await inTransaction(client, async () => {
+    await client.query(LOCK)
     await client.query(`CREATE TABLE IF NOT EXISTS lowtide_migrations (
       id text PRIMARY KEY,
       checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`)
-    const { rows } = await client.query<{ id: string; checksum: string }>('SELECT id, checksum FROM lowtide_migrations')
-    const applied = new Map(rows.map((r) => [r.id, r.checksum]))
-    const newlyApplied: string[] = []
-    for (const migration of ordered) {
-      const checksum = await sha256(migration.sql)
-      const previous = applied.get(migration.id)
-      if (previous !== undefined) {
-        if (previous !== checksum) {
-          throw new Error(`migration ${migration.id} was changed after it was applied; add a new migration instead`)
-        }
-        continue
+  })
+  const newlyApplied: string[] = []
+  for (const migration of ordered) {
+    const checksum = await sha256(migration.sql)
+    const applied = await inTransaction(client, async () => {
+      await client.query(LOCK)
+      const { rows } = await client.query<{ checksum: string }>('SELECT checksum FROM lowtide_migrations WHERE id = $1', [migration.id])
+      if (rows[0]) {
+        if (rows[0].checksum !== checksum) throw new Error(`migration ${migration.id} was changed after it was applied; add a new migration instead`)
+        return false
       }
-      await client.query('BEGIN')
+      await client.query('INSERT INTO lowtide_migrations (id, checksum) VALUES ($1, $2)', [migration.id, checksum])
       try {
-        await client.query('INSERT INTO lowtide_migrations (id, checksum) VALUES ($1, $2)', [migration.id, checksum])
         await client.query(migration.sql)
-        await client.query('COMMIT')
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined)
         throw new Error(`migration ${migration.id} failed: ${(err as Error).message}`, { cause: err })
       }
-      newlyApplied.push(migration.id)
-      logger?.info('migration applied', { id: migration.id })
-    }
-    return newlyApplied
-  } finally {
-    await client.query(`SELECT pg_advisory_unlock(${LOCK_KEY}::bigint)`).catch(() => undefined)
+      return true
+    })
+    if (!applied) continue
+    newlyApplied.push(migration.id)
+    logger?.info('migration applied', { id: migration.id })
+  }
+  return newlyApplied
+}
+
+async function inTransaction<T>(client: Queryable, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN')
+  try {
+    const result = await fn()
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw err
   }
 }
 

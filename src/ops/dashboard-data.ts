@@ -2,6 +2,7 @@
 import type { RateLimitRule } from '../config/runtime.js'
 import type { ConnectionSource, Db, PoolStats } from '../db/types.js'
 import type { QueueTransport } from '../queue/publisher.js'
+import { serverCapacity, type Capacity } from './capacity.js'
 import { appConnections, type ConnectionCounts } from './connections.js'
 import type { HealthReport } from '../tasks/health.js'
 import { openIncidents, type WatchResult } from '../tasks/incidents.js'
@@ -24,6 +25,8 @@ export interface DashboardPanel {
 export interface DashboardSources {
   connections: ConnectionSource
   applicationName: string
+  /** DB_CONNECTION_BUDGET, when declared. */
+  connectionBudget?: number
   /** The rate limits in force, by name: rejections are counted against their current windows. */
   rateLimits: Record<string, RateLimitRule | undefined>
   panels?: readonly DashboardPanel[]
@@ -37,6 +40,7 @@ export interface DashboardData {
   generatedAt: string
   pools: PoolStats[]
   connections: Part<ConnectionCounts>
+  capacity: Part<Capacity>
   taskRuns: Part<{ task: string; scheduledAt: string; status: string; trigger: string; durationMs: number | null; processed: number; more: boolean; error: string | null }[]>
   outbox: Part<{ transport: QueueTransport; pending: number; processing: number; dead: number; oldestPendingS: number | null; deadLetters: { id: string; kind: string; attempts: number; lastError: string | null; createdAt: string }[] }>
   rateLimitRejections: Part<{ limit: string; rejected: number }[]>
@@ -60,6 +64,7 @@ export async function dashboardData(db: Db, sources: DashboardSources): Promise<
     generatedAt: new Date().toISOString(),
     pools,
     connections: await part(() => appConnections(db, sources.applicationName)),
+    capacity: await part(() => serverCapacity(db, sources.applicationName, sources.connectionBudget)),
     taskRuns: await part(async () => (await db.query(
       `SELECT task, to_json(scheduled_at)#>>'{}' AS "scheduledAt", status, trigger,
          round(extract(epoch FROM finished_at - started_at) * 1000)::int AS "durationMs", processed, more, error

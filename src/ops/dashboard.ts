@@ -9,6 +9,7 @@ import { openApiApp, route } from '../http/openapi.js'
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import type { ScopeEnv } from '../http/types.js'
+import type { Capacity } from './capacity.js'
 import type { DashboardData } from './dashboard-data.js'
 import { schedulesSection } from './schedules-panel.js'
 
@@ -21,6 +22,15 @@ const table = (head: string[], rows: (string | number | null)[][], id: string) =
   rows.length
     ? html`<table data-testid="${id}"><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c ?? '—'}</td>`)}</tr>`)}</tbody></table>`
     : html`<p data-testid="${id}" class="muted">none</p>`
+
+function capacitySection(c: Capacity): Rendered {
+  const usable = c.maxConnections - c.reservedConnections
+  return html`<dl>
+      <dt>held by ${c.applicationName}</dt><dd data-testid="capacity-held">${c.held}</dd>
+      <dt>budget (DB_CONNECTION_BUDGET)</dt><dd data-testid="capacity-budget">${c.budget === null ? 'not declared' : `${c.budget} (${c.budgetPercent} % used)`}</dd>
+      <dt>all client connections</dt><dd data-testid="capacity-server">${c.serverConnections} of ${usable} (max_connections ${c.maxConnections}, ${c.reservedConnections} reserved)</dd>
+    </dl>`
+}
 
 export function renderMain(d: DashboardData): Rendered {
   const pool = d.pools[0]!
@@ -41,6 +51,9 @@ export function renderMain(d: DashboardData): Rendered {
     ${d.connections.ok
       ? html`<dl><dt>total</dt><dd data-testid="conn-total">${d.connections.value.total}</dd><dt>active</dt><dd>${d.connections.value.active}</dd><dt>idle</dt><dd>${d.connections.value.idle}</dd><dt>idle in transaction</dt><dd data-testid="conn-idle-tx">${d.connections.value.idleInTransaction}</dd></dl>`
       : unavailable(d.connections.error)}
+  </section>
+  <section><h2>Server capacity</h2>
+    ${d.capacity.ok ? capacitySection(d.capacity.value) : unavailable(d.capacity.error)}
   </section>
   <section><h2>Outbox</h2>
     ${d.outbox.ok

@@ -5,6 +5,7 @@
  * cannot read at all is reported unavailable with the reason.
  */
 import type { Queryable } from '../db/types.js'
+import { serverCapacity, type Capacity } from './capacity.js'
 import { scheduleHealth, type HealthReport, type HealthSchedule } from '../tasks/health.js'
 
 export type Section<T> = { available: true; value: T } | { available: false; reason: string }
@@ -33,6 +34,8 @@ export interface GroupCounts {
 export interface Snapshot {
   takenAt: string
   maxConnections: Section<number>
+  /** This app's server connections against its budget and the server's room. */
+  capacity: Section<Capacity>
   connections: Section<{ total: number; active: number; idle: number; idleInTransaction: number; hidden: number; byApplication: GroupCounts[] }>
   longQueries: Section<SessionRow[]>
   idleInTransaction: Section<SessionRow[]>
@@ -52,7 +55,7 @@ async function section<T>(read: () => Promise<T>): Promise<Section<T>> {
 const sessionColumns = `pid, coalesce(application_name, '') AS "applicationName", datname AS database, usename AS user, state,
   extract(epoch FROM now() - coalesce(query_start, state_change))::float8 AS seconds, left(query, 200) AS query`
 
-export async function takeSnapshot(db: Queryable, options: { longQueryS: number; idleInTransactionS: number }): Promise<Snapshot> {
+export async function takeSnapshot(db: Queryable, options: { longQueryS: number; idleInTransactionS: number; applicationName: string; budget?: number }): Promise<Snapshot> {
   const rows = async <T extends object>(sql: string, params: unknown[] = []) => (await db.query<T & Record<string, unknown>>(sql, params)).rows as T[]
   const connections = await section(async () => {
     // Client backends (no autovacuum, walsender, …), except this monitor's own session. An ordinary
@@ -73,6 +76,7 @@ export async function takeSnapshot(db: Queryable, options: { longQueryS: number;
   return {
     takenAt: new Date().toISOString(),
     maxConnections: await section(async () => Number((await rows<{ v: string }>(`SELECT current_setting('max_connections') AS v`))[0]!.v)),
+    capacity: await section(() => serverCapacity(db, options.applicationName, options.budget)),
     connections,
     longQueries: await section(() =>
       rows<SessionRow>(
@@ -124,10 +128,14 @@ export async function terminateIdleInTransaction(db: Queryable, applicationName:
 
 export type Level = 'ok' | 'warn' | 'critical'
 
+/** By the server's connections (the thresholds), and by the app's budget: over it critical, from 80 % a warning. */
 export function levelOf(snapshot: Snapshot, thresholds: { warn: number; critical: number }): Level {
   if (!snapshot.connections.available) return 'critical'
   const total = snapshot.connections.value.total
-  return total >= thresholds.critical ? 'critical' : total >= thresholds.warn ? 'warn' : 'ok'
+  const byServer: Level = total >= thresholds.critical ? 'critical' : total >= thresholds.warn ? 'warn' : 'ok'
+  const percent = snapshot.capacity.available ? snapshot.capacity.value.budgetPercent : null
+  const byBudget: Level = percent === null ? 'ok' : percent > 100 ? 'critical' : percent >= 80 ? 'warn' : 'ok'
+  return worstLevel(byServer, byBudget)
 }
 
 /** Schedules missing or failing are critical (a stopped cron is an outage of its own); late ones a warning. */

@@ -9,6 +9,7 @@ import { Outbox } from '../queue/outbox.js'
 import type { QueuePublisher } from '../queue/publisher.js'
 import type { ScheduleWatch, WatchResult } from '../tasks/incidents.js'
 import { appConnections } from './connections.js'
+import { serverCapacity } from './capacity.js'
 import { dashboardRoutes } from './dashboard.js'
 import { dashboardData, type DashboardSources } from './dashboard-data.js'
 
@@ -28,7 +29,7 @@ const readiness = route({
   path: '/readyz',
   tag: 'ops',
   auth: 'ops',
-  summary: "Readiness: a database round trip, pool stats, this app's connections, schedules missing or failing",
+  summary: "Readiness: a database round trip, pool stats, this app's connections and the server's capacity, schedules missing or failing",
   description:
     '200 while the app can serve — `status` is `degraded` when a schedule is missing or failing (listed in `schedules.problems`); 503 only when the database is unreachable. For an uptime check that reads only the HTTP status, poll `/readyz/schedules`.',
   responses: {
@@ -75,7 +76,7 @@ export function opsRoutes(deps: OpsDeps) {
     lastCheck = check
     return check.result
   }
-  const sources: DashboardSources = { connections: deps.connections, applicationName: deps.config.db.applicationName, rateLimits: deps.rateLimits, panels: deps.panels, schedules: (db) => watch(db, true), transport: deps.publisher.transport }
+  const sources: DashboardSources = { connections: deps.connections, applicationName: deps.config.db.applicationName, connectionBudget: deps.config.db.connectionBudget, rateLimits: deps.rateLimits, panels: deps.panels, schedules: (db) => watch(db, true), transport: deps.publisher.transport }
   app.use('/readyz', opsAuth(deps))
   app.use('/readyz/*', opsAuth(deps))
   app.use('/ops/*', opsAuth(deps, 'basic'))
@@ -86,8 +87,10 @@ export function opsRoutes(deps: OpsDeps) {
     const reason = deps.config.queue.disabledReason
     const queue = { enabled: deps.publisher.enabled, transport: deps.publisher.transport, ...(reason ? { reason } : {}) }
     let connections
+    let capacity
     try {
       connections = await appConnections(c.get('db'), deps.config.db.applicationName)
+      capacity = await serverCapacity(c.get('db'), deps.config.db.applicationName, deps.config.db.connectionBudget)
     } catch (err) {
       deps.logger.warn('readiness check failed', { error: (err as Error).message })
       return c.json({ status: 'unavailable' as const, error: (err as Error).message, pools }, 503, { 'Retry-After': '1' })
@@ -96,7 +99,7 @@ export function opsRoutes(deps: OpsDeps) {
       (r) => ({ status: r.status, checkedAt: r.checkedAt, problems: r.schedules.filter((h) => h.status === 'missing' || h.status === 'failing').map(({ task, status, reason, since }) => ({ task, status, reason, since })) }),
       (err: Error) => ({ status: 'unknown' as const, error: err.message, problems: [] }),
     )
-    return c.json({ status: schedules.problems.length ? ('degraded' as const) : ('ok' as const), pools, connections, queue, schedules }, 200)
+    return c.json({ status: schedules.problems.length ? ('degraded' as const) : ('ok' as const), pools, connections, capacity, queue, schedules }, 200)
   })
   app.openapi(scheduleReadiness, async (c) => {
     try {

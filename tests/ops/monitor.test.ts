@@ -43,6 +43,21 @@ const monitor = (args: string[], env: Record<string, string> = {}) =>
   )
 
 describe('npm run monitor', () => {
+  it("shows the app's server connections against its budget (DB_CONNECTION_BUDGET): over it is critical, from 80 % a warning", async () => {
+    const at = async (budget: string) => {
+      const { out, code } = await monitor(['--once', '--app', app, '--warn', '100000', '--critical', '100001'], { DB_CONNECTION_BUDGET: budget })
+      return { code, line: out.split('\n').find((l) => l.startsWith(app)) }
+    }
+    // The app holds 8 connections (6 idle, 1 idle in transaction, 1 running).
+    expect(await at('100')).toEqual({ code: expect.any(Number), line: expect.stringMatching(new RegExp(`^${app} holds 8 server connections of its budget 100 \\(8 %\\); the server has \\d+ of \\d+ usable`)) })
+    expect((await at('9')).code).toBe(1)
+    const over = await at('5')
+    expect(over.code).toBe(2)
+    expect(over.line).toMatch(/of its budget 5 \(160 %, OVER\)/)
+    const bad = await monitor(['--once', '--budget', 'lots'])
+    expect([bad.code, bad.err.trim()]).toEqual([3, 'monitor: --budget (or DB_CONNECTION_BUDGET) must be a whole number > 0 (got "lots")'])
+  }, 30_000)
+
   it('reports connections by application, the long query and the idle-in-transaction sessions', async () => {
     const { out, code } = await monitor(['--once', '--json', '--long', '1', '--idle-tx', '1', '--warn', '100000', '--critical', '100001'])
     expect(code).toBe(0)

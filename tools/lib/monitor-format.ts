@@ -36,6 +36,8 @@ export function formatSnapshot(s: Snapshot, level: Level, thresholds: { warn: nu
   const out: string[] = []
   out.push(`lowtide monitor  ${s.takenAt}  level ${level.toUpperCase()}  (warn ≥ ${thresholds.warn}, critical ≥ ${thresholds.critical})`)
   out.push('')
+  out.push(unavailable(s.capacity, (c) => `${c.applicationName} holds ${c.held} server connection${c.held === 1 ? '' : 's'}${c.budget === null ? ' (no budget declared: --budget or DB_CONNECTION_BUDGET)' : ` of its budget ${c.budget} (${c.budgetPercent} %${c.budgetPercent! > 100 ? ', OVER' : ''})`}; the server has ${c.serverConnections} of ${c.maxConnections - c.reservedConnections} usable (max_connections ${c.maxConnections}, ${c.reservedConnections} reserved)`))
+  out.push('')
   out.push(unavailable(s.connections, (c) => {
     const head = `connections ${c.total}${max ? ` of max_connections ${max} (${Math.round((c.total / max) * 100)} %)` : ''}: ${c.active} active, ${c.idle} idle, ${c.idleInTransaction} idle in transaction${c.hidden ? `, ${c.hidden} hidden (other roles' sessions this role may not inspect)` : ''}`
     return `${head}\n${table(['application', 'database', 'total', 'active', 'idle', 'idle in tx', 'hidden'], c.byApplication.map((g) => [g.applicationName || '(none)', g.database ?? '—', g.total, g.active, g.idle, g.idleInTransaction, g.hidden]))}`

@@ -3,10 +3,11 @@
  * `pg.Client`, `release` closes it. Nothing is shared between requests, so nothing needs draining.
  */
 import pg from 'pg'
-import { DbUnavailableError, isSaturation, saturatedError } from '../errors.js'
+import { connectFailure, DbUnavailableError, isSaturation, saturatedError } from '../errors.js'
 import { ConnectionMetrics } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
 import { cancelRunningStatement, clientStatementTimeoutMs, pgClientOptions, type PgSourceOptions } from './pg-options.js'
+import { pause, saturationRetryMs } from './saturation.js'
 
 /** How a per-request source makes and cancels its connections (`pg` by default; Neon's driver over WebSocket). */
 export interface ClientFactory {
@@ -34,28 +35,37 @@ export function createPerRequestSource(
       if (ended) throw new DbUnavailableError('connect_failed', 'connection source has been ended')
       const startedAt = metrics.beforeOpening(open.size)
       const site = metrics.siteFor(label)
-      const client = await factory.create(clientOptions)
       let released = false
       let connectionEnded = false
-      // Once we close it, the socket's own teardown errors (workerd: "Stream was cancelled") are noise.
-      client.on('error', (err) => {
-        if (!released) logger.warn('connection error', { pool: name, error: err.message })
-      })
-      client.once('end', () => {
-        connectionEnded = true
-      })
-      open.add(client)
-      try {
-        await connectWithin(client, db.connectTimeoutMs)
-      } catch (err) {
-        open.delete(client)
-        metrics.timedOut()
-        // Not awaited: a client whose connect failed may never finish ending (Neon's WebSocket client does not).
-        void client.end().catch(() => undefined)
-        if (isSaturation(err)) throw saturatedError(err, db.connectTimeoutMs / 1000)
-        throw new DbUnavailableError('connect_failed', `could not connect to the database: ${(err as Error).message}`, 1, {
-          cause: err,
+      let client: pg.Client
+      for (let refusals = 0; ; ) {
+        client = await factory.create(clientOptions)
+        // Once we close it, the socket's own teardown errors (workerd: "Stream was cancelled") are noise.
+        client.on('error', (err) => {
+          if (!released) logger.warn('connection error', { pool: name, error: err.message })
         })
+        client.once('end', () => {
+          connectionEnded = true
+        })
+        open.add(client)
+        try {
+          await connectWithin(client, db.connectTimeoutMs)
+          break
+        } catch (err) {
+          open.delete(client)
+          // Not awaited: a client whose connect failed may never finish ending (Neon's WebSocket client does not).
+          void client.end().catch(() => undefined)
+          if (isSaturation(err)) {
+            const wait = db.connectRetry ? saturationRetryMs(++refusals, startedAt, db.connectTimeoutMs) : undefined
+            if (wait !== undefined) {
+              await pause(wait)
+              continue
+            }
+          }
+          metrics.timedOut()
+          if (isSaturation(err)) throw saturatedError(err, db.connectTimeoutMs / 1000)
+          throw new DbUnavailableError('connect_failed', connectFailure(err), 1, { cause: err })
+        }
       }
       const checkout = metrics.acquired(startedAt, label, site)
       return {

@@ -5,10 +5,11 @@
  * hands a dead one to a request.
  */
 import pg from 'pg'
-import { DbUnavailableError, isSaturation, saturatedError } from '../errors.js'
+import { connectFailure, DbUnavailableError, isSaturation, saturatedError } from '../errors.js'
 import { ConnectionMetrics, type Checkout } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats } from '../types.js'
 import { IdleCheck } from './idle-check.js'
+import { pause, saturationRetryMs } from './saturation.js'
 import { cancelRunningStatement, clientStatementTimeoutMs, pgClientOptions, type PgSourceOptions } from './pg-options.js'
 
 export function createPoolSource({ db, connectionString, logger, name = 'main' }: PgSourceOptions): ConnectionSource {
@@ -51,18 +52,24 @@ export function createPoolSource({ db, connectionString, logger, name = 'main' }
       return new Promise<Lease>((resolve, reject) => {
         // Callback form: pg-pool's promise form adds two promises per checkout on the hot path.
         // Each replacement removes a connection from the pool, so this ends with a new connection at the latest.
+        let refusals = 0
         const checkout = () =>
           pool.connect((err, client) => {
             if (err || !client) {
+              if (isSaturation(err)) {
+                const wait = db.connectRetry ? saturationRetryMs(++refusals, startedAt, db.connectTimeoutMs) : undefined
+                if (wait !== undefined) return void pause(wait).then(checkout)
+                metrics.timedOut()
+                return reject(saturatedError(err, db.connectTimeoutMs / 1000))
+              }
               metrics.timedOut()
-              if (isSaturation(err)) return reject(saturatedError(err, db.connectTimeoutMs / 1000))
               const exhausted = state.total >= state.max && state.idle === 0
               reject(
                 new DbUnavailableError(
                   exhausted ? 'pool_exhausted' : 'connect_failed',
                   exhausted
                     ? `no database connection free within ${db.connectTimeoutMs} ms (pool max ${db.poolMax})`
-                    : `could not connect to the database: ${err?.message ?? 'no client'}`,
+                    : connectFailure(err),
                   Math.max(1, Math.ceil(db.connectTimeoutMs / 1000)),
                   { cause: err },
                 ),

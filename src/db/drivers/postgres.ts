@@ -16,7 +16,7 @@
  */
 import type postgres from 'postgres'
 import type { Options, PendingQuery, ReservedSql, Row, Sql } from 'postgres'
-import { DbUnavailableError, isSaturation, saturatedError, sqlState } from '../errors.js'
+import { connectFailure, DbUnavailableError, isSaturation, saturatedError, sqlState } from '../errors.js'
 import { ConnectionMetrics, type Checkout } from '../metrics.js'
 import type { ConnectionSource, Lease, PgClientLike, PoolStats, QueryResult, QueryResultRow, Statement, StatementChannel } from '../types.js'
 import { perRequestStats } from './per-request.js'
@@ -75,8 +75,14 @@ export function postgresOptions({ db }: Pick<PgSourceOptions, 'db'>, max: number
     max,
     idle_timeout: db.idleTimeoutMs / 1000,
     connect_timeout: db.connectTimeoutMs / 1000,
-    // Waiting for a pooled connection is bounded like connecting, as with `pg`.
-    queue_timeout: db.connectTimeoutMs / 1000,
+    // Waiting for a pooled connection is bounded like connecting, as with `pg` — half a second
+    // later: while the server refuses (53300: full), postgres.js retries the connect until
+    // connect_timeout and then rejects the waiting statements with the server's own error, which
+    // says what happened (saturated, not down). An exhausted pool is still answered within the bound.
+    queue_timeout: (db.connectTimeoutMs + 500) / 1000,
+    // Its retries of a refused connect, jittered as postgres.js does, but never spaced wider than an
+    // eighth of the connect timeout: one falls just after it expires, so the verdict comes in time.
+    backoff: (retries: number) => Math.min((0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 20), db.connectTimeoutMs / 8000),
     // A cancelled statement whose connection then stays silent (a black-holed network) closes that
     // connection after the same bound the scope gives a `pg` cancel, so its pool slot comes back.
     cancel_timeout: db.connectTimeoutMs / 1000,
@@ -115,7 +121,7 @@ function createPooledPostgres({ db, connectionString, logger, name = 'postgres' 
   return {
     name,
     mode: 'pool',
-    statements: statementChannel(pool, db.prepare, clientStatementTimeoutMs(db), cancel),
+    statements: statementChannel(pool, db.prepare, clientStatementTimeoutMs(db), cancel, db),
     statementTimeoutMs: clientStatementTimeoutMs(db),
     async acquire(label?: string): Promise<Lease> {
       const state = occupancy()
@@ -129,7 +135,7 @@ function createPooledPostgres({ db, connectionString, logger, name = 'postgres' 
         if (isSaturation(err)) throw saturatedError(err, db.connectTimeoutMs / 1000)
         throw sqlState(err) === undefined ? unavailable(err, db.poolMax, db.connectTimeoutMs) : err
       }
-      return new PostgresLease(new PostgresClient(reserved, db.prepare, cancel), metrics.acquired(startedAt, label, site), metrics, (destroy) => {
+      return new PostgresLease(new PostgresClient(reserved, db.prepare, cancel, db), metrics.acquired(startedAt, label, site), metrics, (destroy) => {
         // A dirty connection (a statement cut short, a transaction left open) must not serve another request.
         if (destroy) return destroyReserved(reserved)
         reserved.release()
@@ -163,7 +169,7 @@ function createPerRequestPostgres({ db, connectionString, logger, name = 'postgr
       const postgres = await loadPostgres()
       const sql = postgres(connectionString, { ...postgresOptions({ db }, 1), idle_timeout: null, max_lifetime: null })
       open.add(sql)
-      const client = new PostgresClient(sql, db.prepare, cancel)
+      const client = new PostgresClient(sql, db.prepare, cancel, db)
       return new PostgresLease(client, metrics.acquired(startedAt, label, site), metrics, async () => {
         open.delete(sql)
         await sql.end({ timeout: 0 }).catch(() => undefined)
@@ -183,7 +189,7 @@ function createPerRequestPostgres({ db, connectionString, logger, name = 'postgr
  * `timeoutMs` (where the server was not told the statement timeout): a statement running longer is
  * cancelled, as the request scope does on a leased connection.
  */
-function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean, timeoutMs: number, cancel: Cancel): StatementChannel {
+function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean, timeoutMs: number, cancel: Cancel, limits: Limits): StatementChannel {
   // One `then` on the driver's promise, no async frame around it: this is every statement's path.
   const run = <R extends QueryResultRow>(pending: PendingQuery<Row[]>, signal: AbortSignal): Promise<QueryResult<R>> => {
     const cancellable = track(signal, pending, cancel)
@@ -197,7 +203,7 @@ function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean, time
       (err: unknown) => {
         clearTimeout(timer)
         cancellable.delete(pending)
-        throw mapped(err)
+        throw mapped(err, limits)
       },
     )
   }
@@ -219,7 +225,7 @@ function statementChannel(pool: () => Sql | Promise<Sql>, prepare: boolean, time
         const results = (await sql.batch(queries)) as unknown as postgres.RowList<Row[]>[]
         return results.map((r) => asQueryResult(r))
       } catch (err) {
-        throw mapped(err)
+        throw mapped(err, limits)
       } finally {
         clearTimeout(timer)
         queries.forEach((q, i) => cancellable[i]!.delete(q))
@@ -255,6 +261,7 @@ export class PostgresClient implements PgClientLike {
     private readonly sql: Runner,
     private readonly prepare: boolean,
     private readonly cancelStatement: Cancel,
+    private readonly limits: Limits,
   ) {}
 
   async query<R extends QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -263,7 +270,7 @@ export class PostgresClient implements PgClientLike {
     try {
       return asQueryResult<R>(await pending)
     } catch (err) {
-      throw mapped(err)
+      throw mapped(err, this.limits)
     } finally {
       if (this.running === pending) this.running = undefined
     }
@@ -333,11 +340,15 @@ class PostgresResult<R extends QueryResultRow> implements QueryResult<R> {
 const UNAVAILABLE = new Set(['CONNECT_TIMEOUT', 'QUEUE_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
 
 /** A Postgres error (a SQLSTATE) or a programming error as it is; a failure to reach or keep the server becomes a 503. */
-function mapped(err: unknown): unknown {
+/** What an error message says of the pool it came from. */
+type Limits = Pick<DbConfig, 'poolMax' | 'connectTimeoutMs'>
+
+function mapped(err: unknown, limits: Limits): unknown {
   if (isSaturation(err)) return saturatedError(err)
+  if (/unsupported startup parameter/i.test((err as Error | null)?.message ?? '')) return new DbUnavailableError('connect_failed', connectFailure(err), 1, { cause: err })
   if (sqlState(err) !== undefined) return err
   const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && UNAVAILABLE.has(code) ? unavailable(err, Number.POSITIVE_INFINITY, 0) : err
+  return typeof code === 'string' && UNAVAILABLE.has(code) ? unavailable(err, limits.poolMax, limits.connectTimeoutMs) : err
 }
 
 function unavailable(err: unknown, poolMax: number, connectTimeoutMs: number): DbUnavailableError {
