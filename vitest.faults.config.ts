@@ -5,9 +5,13 @@
  */
 import { defineConfig } from 'vitest/config'
 
+const poolerOnly = process.env.TEST_FAULTS === 'pooler'
+
 export default defineConfig({
   test: {
-    include: ['tests/faults/**/*.test.ts'],
+    // The pooler's own faults run with the PgBouncer suites (npm run test:pgbouncer: TEST_FAULTS=pooler).
+    include: poolerOnly ? ['tests/faults/pooler.test.ts'] : ['tests/faults/**/*.test.ts'],
+    exclude: poolerOnly ? [] : ['tests/faults/pooler.test.ts'],
     globalSetup: ['tests/setup/postgres.ts', 'tests/faults/report-setup.ts'],
     setupFiles: ['tests/setup/driver.ts'],
     pool: 'forks',

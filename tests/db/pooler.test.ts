@@ -107,7 +107,7 @@ describe.each([
     }
     // The pooler lived through every cancel (PgBouncer 1.18 crashes on a cancel socket closed early).
     expect(await bouncer.admin('SHOW VERSION')).toHaveLength(1)
-    expect(bouncer.log()).not.toMatch(/FATAL/)
+    expect(bouncer.log()).not.toMatch(/FATAL @/) // PgBouncer's own fatal errors (a crash), not the server's it passes on
   })
 
   it('leaves no session state on a server connection: no setting, prepared statement, LISTEN or advisory lock', async () => {

@@ -21,15 +21,17 @@ export interface DriverMode {
   log: string[]
 }
 
-export async function startDriverModes(databaseUrl: string, env: Env): Promise<DriverMode[]> {
-  const drivers: [string, Env][] = [
-    ['pg, pool', {}],
-    ['pg, per-request', { DB_CONNECTION_MODE: 'per-request' }],
-    ['postgres.js, pool', { DB_DRIVER: 'postgres' }],
-    ['postgres.js, per-request', { DB_DRIVER: 'postgres', DB_CONNECTION_MODE: 'per-request' }],
-    ['neon-ws', await startNeonServers('neon-ws')],
-    ['neon-http', await startNeonServers('neon-http')],
-  ]
+/** The modes that connect over TCP: through a pooler too. */
+export const TCP_DRIVERS: [string, Env][] = [
+  ['pg, pool', {}],
+  ['pg, per-request', { DB_CONNECTION_MODE: 'per-request' }],
+  ['postgres.js, pool', { DB_DRIVER: 'postgres' }],
+  ['postgres.js, per-request', { DB_DRIVER: 'postgres', DB_CONNECTION_MODE: 'per-request' }],
+]
+
+/** Every mode, or only the TCP ones (`neon: false`), each a server process of its own on `databaseUrl`. */
+export async function startDriverModes(databaseUrl: string, env: Env, { neon = true } = {}): Promise<DriverMode[]> {
+  const drivers: [string, Env][] = [...TCP_DRIVERS, ...(neon ? ([['neon-ws', await startNeonServers('neon-ws')], ['neon-http', await startNeonServers('neon-http')]] as [string, Env][]) : [])]
   return Promise.all(
     drivers.map(async ([driver, driverEnv]) => {
       const appName = uniqueAppName('lt-fault')

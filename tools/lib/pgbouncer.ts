@@ -42,8 +42,8 @@ export interface PgBouncer {
   admin<R = Record<string, unknown>>(command: string): Promise<R[]>
   /** PgBouncer's own log so far. */
   log(): string
-  /** SIGKILL and start again on the same port and configuration (clients are cut off). */
-  restart(): Promise<void>
+  /** SIGKILL, `downMs` of nothing listening, then start again on the same port and configuration (clients are cut off). */
+  restart(downMs?: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -138,8 +138,9 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
       }
     },
     log: readLog,
-    async restart() {
+    async restart(downMs = 0) {
       await kill('SIGKILL')
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs))
       await launch()
     },
     async stop() {
