@@ -44,8 +44,11 @@ export const QUEUE_LIMITS = { maxBatchSize: [1, 100], maxBatchTimeoutS: [0, 60],
 export const QUEUES_BEGIN = '# >>> queues:sync — generated from cron/queues.ts by `npm run cron:sync`; edit that file, not this block'
 export const QUEUES_END = '# <<< queues:sync'
 
-/** The `[[queues.producers]]` and `[[queues.consumers]]` tables for wrangler.toml (after every top-level key). */
-export function renderQueues(q: CloudflareOutboxQueue): string {
+/**
+ * The `[[queues.producers]]` and `[[queues.consumers]]` tables for wrangler.toml (after every top-level
+ * key). `maxConcurrency`: the consumer's invocations at once, from the connection budget (cron/capacity.ts).
+ */
+export function renderQueues(q: CloudflareOutboxQueue, maxConcurrency?: number): string {
   return [
     QUEUES_BEGIN,
     '[[queues.producers]]',
@@ -59,6 +62,7 @@ export function renderQueues(q: CloudflareOutboxQueue): string {
     `max_retries = ${q.maxRetries}`,
     `retry_delay = ${q.retryDelayS}`,
     `dead_letter_queue = ${JSON.stringify(q.deadLetterQueue)}`,
+    ...(maxConcurrency === undefined ? [] : [`max_concurrency = ${maxConcurrency}`]),
     '',
     '[[queues.consumers]]',
     `queue = ${JSON.stringify(q.deadLetterQueue)}`,

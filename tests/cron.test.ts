@@ -8,6 +8,8 @@ import { promisify } from 'node:util'
 import { parse as parseToml } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { wranglerQueueProblems } from '../cron/platform-check.js'
+import type { ConnectionBudget } from '../cron/capacity.js'
+import { readDeployed } from '../cron/capacity-sync.js'
 import { cloudflareOutboxQueue } from '../cron/queues.js'
 import { schedules } from '../cron/schedules.js'
 import { planSync, repoFiles } from '../cron/sync.js'
@@ -59,6 +61,32 @@ describe('schedule registry → platform triggers', () => {
     expect((parseToml(fs.readFileSync(files.wranglerPath, 'utf8')) as { triggers: { crons: string[] } }).triggers.crons).toEqual(['*/1 * * * *'])
     // The same file under the registry's own limit: one trigger per cron again.
     expect(planSync(schedules, files).drifted).toEqual([files.wranglerPath])
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  it('writes the caps the connection budget implies, and fails, printing the arithmetic, on a worst case over it', () => {
+    const { dir, files } = copyOfTriggerFiles()
+    // The shipped budget: behind a pooler, the api needs no reserved concurrency; the check passes.
+    expect(planSync(schedules, files)).toMatchObject({ drifted: [], problems: [] })
+    // Straight to a Postgres with room for 60 of ours: the api gets the reserved concurrency that fits.
+    const direct: ConnectionBudget = { connections: 60, reaches: 'postgres', lambdaAccountConcurrency: 1000, queueShare: 0.25, workersPeakRequests: 0 }
+    const fitted = planSync(schedules, files, undefined, undefined, direct)
+    expect(fitted.problems).toEqual([])
+    fs.writeFileSync(files.serverlessPath, fitted.next.serverless)
+    fs.writeFileSync(files.wranglerPath, fitted.next.wrangler)
+    const deployed = readDeployed(fitted.next.serverless, fitted.next.wrangler)
+    // 60 − tasks 4 × 2 − Queues consumers 3 × 5 = 37 for the api: 18 environments of 2.
+    expect(deployed).toMatchObject({ apiReservedConcurrency: 18, tasksReservedConcurrency: 4, sqsMaximumConcurrency: 2, queuesMaxConcurrency: 3 })
+    expect(fitted.capacity).toMatch(/worst case\s+59\s+≤ the budget of 60 connections at Postgres/)
+    expect(planSync(schedules, files, undefined, undefined, direct)).toMatchObject({ drifted: [], problems: [] })
+    // The same files against a budget they exceed: cron:check fails with every term of the sum.
+    const over = planSync(schedules, files, undefined, undefined, { ...direct, connections: 40 })
+    expect(over.drifted.length).toBeGreaterThan(0)
+    expect(over.current.join('\n')).toMatch(/the worst case exceeds the connection budget:\n\s+Lambda api\s+36\s+18 environments \(reserved concurrency\) × DB_POOL_MAX 2\n\s+Lambda tasks\s+8\s+4 environments/)
+    expect(over.current.join('\n')).toMatch(/worst case\s+59\s+> the budget of 40 connections at Postgres/)
+    // A budget too small for anything but the fixed parts cannot be planned: cron:sync refuses too.
+    const hopeless = planSync(schedules, files, undefined, undefined, { ...direct, connections: 10, workersPeakRequests: 20 })
+    expect(hopeless.problems.join('\n')).toMatch(/the worst case exceeds the connection budget/)
     fs.rmSync(dir, { recursive: true })
   })
 

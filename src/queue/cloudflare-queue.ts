@@ -25,6 +25,8 @@ import type { QueuePublisher } from './publisher.js'
 export const MAX_QUEUE_DELAY_S = 43_200
 /** Cloudflare's cap on messages per `sendBatch`. */
 export const MAX_SEND_BATCH = 100
+/** Messages of a batch delivered at once, each in a request scope of its own (a connection each). */
+export const QUEUE_CONSUMER_CONCURRENCY = 5
 /** A database that is down stays down for a while: retries sooner than this only burn `max_retries`. */
 const UNAVAILABLE_RETRY_S = 10
 
@@ -133,7 +135,7 @@ export function createQueueConsumer(options: QueueConsumerOptions): (batch: Queu
     const work = async () => {
       for (let message = pending.shift(); message && unavailableS === undefined; message = pending.shift()) await handle(message)
     }
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 5, pending.length) }, work))
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? QUEUE_CONSUMER_CONCURRENCY, pending.length) }, work))
     if (unavailableS === undefined) return
     // The database is down: the rest of the batch comes back later, except messages out of retries,
     // which would reach the dead-letter queue for no fault of their rows: the sweep republishes those.

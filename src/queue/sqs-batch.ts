@@ -14,6 +14,9 @@ import type { Logger } from '../logger.js'
 import { createDeliverCall, type DeliverOutcome } from './deliver-call.js'
 import { messageId, splitCopies } from './message.js'
 
+/** Records of a batch delivered at once: each a `/queue/deliver` request, a connection in the app. */
+export const SQS_DELIVERY_CONCURRENCY = 10
+
 /** A record of an SQS event, with every field AWS sends (see tests/helpers/lambda-events.ts). */
 export interface SqsRecord {
   messageId: string
@@ -97,7 +100,7 @@ export function createSqsBatchConsumer(options: SqsBatchOptions): (event: SqsEve
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 10, records.length) }, work))
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? SQS_DELIVERY_CONCURRENCY, records.length) }, work))
     // In the order SQS gave them, so the answer reads like the batch.
     return { batchItemFailures: event.Records.filter((r) => failures.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) }
   }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { schedules } from '../../cron/schedules.js'
 import { serverlessProblems, TASKS_FUNCTION, wranglerProblems } from '../../cron/platform-check.js'
 import { parseServerlessYaml } from '../../cron/serverless-yaml.js'
+import { readDeployed } from '../../cron/capacity-sync.js'
 import { repoFiles } from '../../cron/sync.js'
 import { schedulerSchedules } from '../../cron/scheduler.js'
 import { BEGIN, END, toAwsCron } from '../../cron/triggers.js'
@@ -120,6 +121,12 @@ describe('serverless.yml, packaged by osls (offline) → CloudFormation', () => 
     expect(mappings).toHaveLength(1)
     const mapping = mappings[0]![1]
     expect(mapping.Properties).toMatchObject({ EventSourceArn: { 'Fn::GetAtt': ['OutboxQueue', 'Arn'] }, FunctionName: { 'Fn::GetAtt': ['SqsDashconsumerLambdaFunction', 'Arn'] }, FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 })
+    // The connection budget's caps, as CloudFormation gets them (cron/capacity.ts via cron:sync).
+    const deployed = readDeployed(fs.readFileSync(path.join(dir, 'serverless.yml'), 'utf8'), fs.readFileSync(repoFiles.wranglerPath, 'utf8'))
+    expect((mapping.Properties as { ScalingConfig?: unknown }).ScalingConfig).toEqual({ MaximumConcurrency: deployed.sqsMaximumConcurrency })
+    expect((resources.TasksLambdaFunction!.Properties as { ReservedConcurrentExecutions?: number }).ReservedConcurrentExecutions).toBe(deployed.tasksReservedConcurrency)
+    expect((resources.ApiLambdaFunction!.Properties as { ReservedConcurrentExecutions?: number }).ReservedConcurrentExecutions).toBe(deployed.apiReservedConcurrency)
+    expect(deployed.tasksReservedConcurrency).toBeGreaterThan(0)
     // Visibility above the consumer's timeout × batch, as AWS recommends.
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(60 * 6)
     const statements = (resources.IamRoleLambdaExecution!.Properties as { Policies: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[] }).Policies.flatMap((p) => p.PolicyDocument.Statement)
