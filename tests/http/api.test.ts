@@ -143,6 +143,22 @@ describe('GET /readyz', () => {
     }
   })
 
+  it("shows the server's capacity: this app's connections against DB_CONNECTION_BUDGET and max_connections", async () => {
+    const budgeted = testApp(db.url, { DB_CONNECTION_BUDGET: '4' })
+    try {
+      const res = await bodyOf(await budgeted.app.request('/readyz', { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } }))
+      const { maxConnections } = (await db.observer.query(`SELECT current_setting('max_connections')::int AS "maxConnections"`)).rows[0]
+      expect(res.body.capacity).toMatchObject({ applicationName: budgeted.config.db.applicationName, maxConnections, reservedConnections: expect.any(Number), budget: 4 })
+      expect(res.body.capacity.held).toBeGreaterThanOrEqual(1)
+      expect(res.body.capacity.budgetPercent).toBe(Math.round((res.body.capacity.held / 4) * 100))
+      expect(res.body.capacity.serverConnections).toBeGreaterThanOrEqual(res.body.capacity.held)
+      const unbudgeted = await bodyOf(await t.app.request('/readyz', { headers: { authorization: `Bearer ${TEST_OPS_TOKEN}` } }))
+      expect(unbudgeted.body.capacity).toMatchObject({ budget: null, budgetPercent: null })
+    } finally {
+      await budgeted.close()
+    }
+  })
+
   it('lets an allow-listed IP in without a token, IPv4 ranges included', async () => {
     const allowed = testApp(db.url, { OPS_ALLOW_IPS: '10.1.0.0/16, 192.0.2.1' }, '10.1.44.2')
     const mapped = testApp(db.url, { OPS_ALLOW_IPS: '192.0.2.1' }, '::ffff:192.0.2.1')

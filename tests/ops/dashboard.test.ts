@@ -67,6 +67,9 @@ describe('GET /ops in Chromium', () => {
     expect(Number(await text('pool-waiting'))).toBe(ready.pools[0]!.waiting)
     expect(Number(await text('conn-idle-tx'))).toBe(ready.connections.idleInTransaction)
     expect(Number(await text('conn-total'))).toBeGreaterThanOrEqual(1)
+    expect(Number(await text('capacity-held'))).toBeGreaterThanOrEqual(1)
+    expect(await text('capacity-budget')).toBe('not declared')
+    expect(await text('capacity-server')).toMatch(/^\d+ of \d+ \(max_connections \d+, \d+ reserved\)$/)
 
     expect(await page.getByTestId('task-runs').textContent()).toContain('campaign-dispatch')
     expect(Number(await text('outbox-dead'))).toBe(1)
