@@ -38,22 +38,30 @@ const pgJson = { to: 114, from: [114, 3802], serialize: (x: unknown) => (typeof 
 
 type Cancel = (pending: PendingQuery<Row[]>) => Promise<void>
 
+/** What a running postgres.js query tells of its connection: the backend's cancel key, and the connection itself. */
+interface OnTheWire {
+  state?: { pid?: number | null; secret?: number | null }
+  connection?: { destroy?(error?: Error): void }
+}
+
 /**
  * Cancels a statement the way libpq and `pg` do: the cancel request on its own socket, which is kept
  * open until the server (or pooler) closes it. postgres.js 4 half-closes its cancel socket at once,
  * and PgBouncer before 1.19 (Debian 12 ships 1.18) crashes when a cancel client leaves first
- * (pgbouncer#801) — every client of that pooler cut off. postgres.js's own cancel still follows when
- * the statement has not ended within the connect timeout: it is what closes a connection gone silent.
+ * (pgbouncer#801) — every client of that pooler cut off. A statement that has still not ended a
+ * connect timeout later is on a connection gone silent (a dead route): that connection is closed, so
+ * its pool slot comes back. (postgres.js's own silence timer does not cover a statement cancelled
+ * while its unnamed statement is being described, which is every statement without DB_PREPARE.)
  */
 function canceller(db: DbConfig, connectionString: string): Cancel {
   const options = pgClientOptions(db, connectionString)
   return async (pending) => {
-    const backend = (pending as { state?: { pid?: number | null; secret?: number | null } }).state
+    const { state: backend, connection } = pending as OnTheWire
     // Not on the wire yet: postgres.js withdraws it without a socket.
     if (backend?.pid == null || backend.secret == null) return pending.cancel().catch(() => undefined)
     await cancelRunningStatement(options, { processID: backend.pid, secretKey: backend.secret })
     if (await settledWithin(pending, db.connectTimeoutMs)) return
-    await pending.cancel().catch(() => undefined)
+    connection?.destroy?.(new Error(`no answer within ${db.connectTimeoutMs} ms of cancelling a statement: connection closed`))
   }
 }
 
